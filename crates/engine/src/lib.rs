@@ -1,0 +1,1 @@
+//! segscope-engine (being built).

@@ -1,0 +1,1 @@
+//! segscope-flow (being built).

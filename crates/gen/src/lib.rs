@@ -1,0 +1,3 @@
+//! Deterministic capture generation and test-data helpers.
+
+pub mod testdata;

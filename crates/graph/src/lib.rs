@@ -1,0 +1,1 @@
+//! segscope-graph (being built).

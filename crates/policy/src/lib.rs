@@ -1,0 +1,1 @@
+//! segscope-policy (being built).

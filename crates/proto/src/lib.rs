@@ -1,0 +1,1 @@
+//! segscope-proto (being built).

@@ -1,0 +1,1 @@
+//! segscope-report (being built).

@@ -1,0 +1,1 @@
+//! segscope-rules (being built).

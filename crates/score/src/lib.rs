@@ -1,0 +1,1 @@
+//! segscope-score (being built).
