@@ -5,6 +5,8 @@
 //! them, so a frame is never copied between the page cache and the decoder (live capture copies
 //! once, because libpcap reuses its buffer).
 
+pub mod write;
+
 use std::sync::Arc;
 
 use segscope_core::Timestamp;

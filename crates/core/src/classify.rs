@@ -91,6 +91,17 @@ pub trait Classify: Send + Sync {
     ) -> Classification;
 }
 
+impl<T: Classify + ?Sized> Classify for std::sync::Arc<T> {
+    fn classify(
+        &self,
+        meta: &FlowMeta,
+        client: DirPayload<'_>,
+        server: DirPayload<'_>,
+    ) -> Classification {
+        (**self).classify(meta, client, server)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

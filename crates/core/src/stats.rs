@@ -101,8 +101,6 @@ pub struct DecodeStats {
     pub first_fragments: u64,
     /// Non-first fragments.
     pub later_fragments: u64,
-    /// Non-first fragments that matched no earlier first fragment.
-    pub orphan_fragments: u64,
     /// Frames decapsulated from a tunnel, by tunnel kind name.
     pub tunnelled: BTreeMap<String, u64>,
     /// ICMP/ICMPv6 error messages (their quoted header is attributed to a flow).
@@ -149,6 +147,10 @@ pub struct FlowStats {
     pub payload_gaps: u64,
     /// Retransmitted TCP segments (payload already seen).
     pub retransmissions: u64,
+    /// Non-first fragments that matched no earlier first fragment (counted, not attributed).
+    pub orphan_fragments: u64,
+    /// ICMP errors beyond the per-flow cap of recorded errors (counted, not listed).
+    pub icmp_errors_over_cap: u64,
 }
 
 /// Counters of the protocol classifier.
