@@ -317,7 +317,7 @@ impl Edge {
             .chain(self.weak_evidence.values())
             .flat_map(|s| s.flows().iter().cloned())
             .collect();
-        all.sort_by(|a, b| (a.ts, a.flow_id).cmp(&(b.ts, b.flow_id)));
+        all.sort_by_key(|a| (a.ts, a.flow_id));
         all.dedup_by_key(|f| f.flow_id);
         all
     }
