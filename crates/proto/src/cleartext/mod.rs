@@ -1,0 +1,6 @@
+//! The cleartext family.
+
+use crate::probe::Probe;
+
+/// The cleartext family's probes.
+pub(crate) static PROBES: &[&dyn Probe] = &[];
