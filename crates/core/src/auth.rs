@@ -147,6 +147,17 @@ pub enum Confidence {
     None,
 }
 
+impl Confidence {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Payload => "payload",
+            Confidence::PortHint => "port_hint",
+            Confidence::None => "none",
+        }
+    }
+}
+
 macro_rules! app_protos {
     ($( $(#[$m:meta])* $v:ident => $s:literal ),+ $(,)?) => {
         /// Application protocol of a flow. The names are the values used in JSON and in the
@@ -333,6 +344,22 @@ pub enum Weakness {
     SshWeak(String),
     /// SNMP v1/v2c (community strings are cleartext).
     SnmpCommunity,
+}
+
+impl fmt::Display for Weakness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Weakness::TlsVersion(v) => write!(f, "tls_version:{v}"),
+            Weakness::TlsCipher(c) => write!(f, "tls_cipher:{c}"),
+            Weakness::Ntlmv1 => f.write_str("ntlmv1"),
+            Weakness::KerberosWeakEtype(e) => write!(f, "kerberos_weak_etype:{e}"),
+            Weakness::RdpStandardSecurity => f.write_str("rdp_standard_security"),
+            Weakness::SmbSigningNotRequired => f.write_str("smb_signing_not_required"),
+            Weakness::Smb1 => f.write_str("smb1"),
+            Weakness::SshWeak(a) => write!(f, "ssh_weak:{a}"),
+            Weakness::SnmpCommunity => f.write_str("snmp_community"),
+        }
+    }
 }
 
 /// A secret that crossed the wire in clear. Its value is never kept.

@@ -172,6 +172,9 @@ pub struct Edge {
     pub app_protos: BTreeMap<AppProto, u64>,
     /// Flows whose protocol was confirmed from the payload.
     pub payload_confirmed: u64,
+    /// Flows whose client/server direction came from the port heuristic (no SYN seen). An edge
+    /// made only of such flows may be a reply path, not a service.
+    pub direction_inferred: u64,
     /// Flows carrying each weakness.
     pub weaknesses: BTreeMap<Weakness, u64>,
     /// User names seen in authentication (bounded).
@@ -226,6 +229,9 @@ impl Edge {
         if f.app_confidence == Confidence::Payload {
             self.payload_confirmed += 1;
         }
+        if f.direction_inferred {
+            self.direction_inferred += 1;
+        }
         self.evidence.entry(f.auth).or_default().offer(fr.clone());
         for w in &f.evidence.weak {
             *self.weaknesses.entry(w.clone()).or_default() += 1;
@@ -272,6 +278,7 @@ impl Edge {
             *self.app_protos.entry(*k).or_default() += v;
         }
         self.payload_confirmed += o.payload_confirmed;
+        self.direction_inferred += o.direction_inferred;
         for (k, v) in &o.weaknesses {
             *self.weaknesses.entry(k.clone()).or_default() += v;
         }

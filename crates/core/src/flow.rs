@@ -121,6 +121,25 @@ pub enum ConnState {
 }
 
 impl ConnState {
+    /// Zeek's name of the state.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::S0 => "S0",
+            Self::S1 => "S1",
+            Self::SF => "SF",
+            Self::REJ => "REJ",
+            Self::S2 => "S2",
+            Self::S3 => "S3",
+            Self::RSTO => "RSTO",
+            Self::RSTR => "RSTR",
+            Self::RSTOS0 => "RSTOS0",
+            Self::RSTRH => "RSTRH",
+            Self::SH => "SH",
+            Self::SHR => "SHR",
+            Self::OTH => "OTH",
+        }
+    }
+
     /// True when the server answered: the conversation carried data or a handshake both ways.
     /// This is the rubric's "established" (`SF S1 S2 S3 RSTO RSTR`).
     pub fn is_established(self) -> bool {
@@ -152,6 +171,19 @@ pub enum EndReason {
     Evicted,
     /// The input ended (end of the last file, end of `--duration`, Ctrl-C) with the flow open.
     EndOfInput,
+}
+
+impl EndReason {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Closed => "closed",
+            EndReason::IdleTimeout => "idle_timeout",
+            EndReason::ActiveTimeout => "active_timeout",
+            EndReason::Evicted => "evicted",
+            EndReason::EndOfInput => "end_of_input",
+        }
+    }
 }
 
 /// Packet and byte counts of one direction.
@@ -193,6 +225,20 @@ pub enum TunnelKind {
     /// Teredo and other UDP encapsulations of IPv6 are not decoded; listed for completeness of
     /// the schema.
     Other,
+}
+
+impl TunnelKind {
+    /// The snake_case name used in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelKind::Gre => "gre",
+            TunnelKind::Erspan => "erspan",
+            TunnelKind::Vxlan => "vxlan",
+            TunnelKind::Geneve => "geneve",
+            TunnelKind::IpInIp => "ip_in_ip",
+            TunnelKind::Other => "other",
+        }
+    }
 }
 
 /// One level of encapsulation around a flow: the inner flow is the flow, this records the
