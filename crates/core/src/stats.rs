@@ -166,6 +166,35 @@ pub struct ClassifyStats {
     pub parse_errors: u64,
 }
 
+impl ClassifyStats {
+    /// Counts one record (interim records are counted once, by their first slice).
+    pub fn observe(&mut self, r: &crate::FlowRecord) {
+        if r.record_seq != 0 {
+            return;
+        }
+        *self
+            .by_app_proto
+            .entry(r.app_proto.as_str().to_owned())
+            .or_default() += 1;
+        *self.by_auth.entry(r.auth.as_str().to_owned()).or_default() += 1;
+        if r.app_confidence != crate::Confidence::Payload && r.bytes() > 0 {
+            self.unclassified_with_payload += 1;
+        }
+    }
+
+    /// Adds another worker's counters.
+    pub fn merge(&mut self, o: &ClassifyStats) {
+        for (k, v) in &o.by_app_proto {
+            *self.by_app_proto.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.by_auth {
+            *self.by_auth.entry(k.clone()).or_default() += v;
+        }
+        self.unclassified_with_payload += o.unclassified_with_payload;
+        self.parse_errors += o.parse_errors;
+    }
+}
+
 /// All counters of one run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunStats {

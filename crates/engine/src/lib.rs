@@ -34,7 +34,10 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        EngineConfig { flow: FlowConfig::default(), workers: default_workers() }
+        EngineConfig {
+            flow: FlowConfig::default(),
+            workers: default_workers(),
+        }
     }
 }
 
@@ -135,13 +138,24 @@ pub fn run<S: RecordStage>(
     let sources: Vec<Arc<str>> = source.source_names().to_vec();
     let workers = cfg.workers.max(1);
     let mut flow_cfg = cfg.flow.clone();
-    flow_cfg.max_flows = (flow_cfg.max_flows / workers).max(1);
+    flow_cfg.max_flows = (flow_cfg.max_flows / workers as u32).max(1);
     let outcome = if workers == 1 {
-        run_inline(source, &flow_cfg, classifier, stage, control, on_epoch, &sources)?
+        run_inline(
+            source, &flow_cfg, classifier, stage, control, on_epoch, &sources,
+        )
     } else {
-        run_sharded(source, &flow_cfg, workers, classifier, stage, control, on_epoch, &sources)?
+        run_sharded(
+            source, &flow_cfg, workers, classifier, stage, control, on_epoch, &sources,
+        )
     };
-    let mut stats = RunStats { capture: source.stats(), ..RunStats::default() };
+    // Let a writing source complete its output whatever happened, then report the first error.
+    let closed = source.close();
+    let outcome = outcome?;
+    closed?;
+    let mut stats = RunStats {
+        capture: source.stats(),
+        ..RunStats::default()
+    };
     stats.decode = outcome.decode;
     stats.flow = outcome.flow;
     Ok(RunSummary {
@@ -173,7 +187,14 @@ struct Shard<S: RecordStage> {
 }
 
 impl<S: RecordStage> Shard<S> {
-    fn new(index: usize, count: usize, cfg: &FlowConfig, classifier: Arc<dyn Classify>, stage: &S, sources: &[Arc<str>]) -> Self {
+    fn new(
+        index: usize,
+        count: usize,
+        cfg: &FlowConfig,
+        classifier: Arc<dyn Classify>,
+        stage: &S,
+        sources: &[Arc<str>],
+    ) -> Self {
         Shard {
             index,
             count,
@@ -185,29 +206,35 @@ impl<S: RecordStage> Shard<S> {
     }
 
     /// Feeds one batch; returns the epoch's stage output.
-    fn batch(&mut self, batch: &FrameBatch, stage: &S) -> S::Out {
+    fn batch(&mut self, batch: &FrameBatch, stage: &S, control: &Control) -> S::Out {
         let mut last = None;
         for (meta, data) in batch.iter() {
             last = Some(meta.ts);
-            let Some(pkt) = self.decoder.decode(meta.linktype, data) else { continue };
+            let Some(pkt) = self.decoder.decode(meta.linktype, data) else {
+                continue;
+            };
             if self.count > 1 && shard_of(&pkt, self.count) != self.index {
                 continue;
             }
-            self.table.process(meta.ts, meta.source, meta.frame_no, &pkt, &mut self.out);
+            self.table
+                .process(meta.ts, meta.source, meta.frame_no, &pkt, &mut self.out);
         }
         if let Some(now) = last {
             self.table.advance(now, &mut self.out);
         }
-        self.emit(stage)
+        self.emit(stage, control)
     }
 
     /// Flushes every open flow; returns the final epoch's stage output.
-    fn finish(&mut self, stage: &S) -> S::Out {
+    fn finish(&mut self, stage: &S, control: &Control) -> S::Out {
         self.table.flush(&mut self.out);
-        self.emit(stage)
+        self.emit(stage, control)
     }
 
-    fn emit(&mut self, stage: &S) -> S::Out {
+    fn emit(&mut self, stage: &S, control: &Control) -> S::Out {
+        control
+            .records
+            .fetch_add(self.out.len() as u64, Ordering::Relaxed);
         self.out.sort_by_key(record_order);
         let out = stage.epoch(&mut self.local, &mut self.out);
         self.out.clear();
@@ -238,11 +265,20 @@ pub fn shard_of(pkt: &Packet<'_>, shards: usize) -> usize {
     (h % shards as u64) as usize
 }
 
-fn note_batch(control: &Control, source: &dyn FrameSource, batch: &FrameBatch, span: &mut Option<(Timestamp, Timestamp)>) {
-    control.frames.fetch_add(batch.len() as u64, Ordering::Relaxed);
+fn note_batch(
+    control: &Control,
+    source: &dyn FrameSource,
+    batch: &FrameBatch,
+    span: &mut Option<(Timestamp, Timestamp)>,
+) {
+    control
+        .frames
+        .fetch_add(batch.len() as u64, Ordering::Relaxed);
     let p = source.progress();
     control.bytes_read.store(p.bytes_read, Ordering::Relaxed);
-    control.bytes_total.store(p.bytes_total.unwrap_or(0), Ordering::Relaxed);
+    control
+        .bytes_total
+        .store(p.bytes_total.unwrap_or(0), Ordering::Relaxed);
     if let (Some(first), Some(last)) = (batch.frames.first(), batch.frames.last()) {
         *span = Some(match *span {
             Some((a, b)) => (a.min(first.ts), b.max(last.ts)),
@@ -266,12 +302,17 @@ fn run_inline<S: RecordStage>(
     let mut span = None;
     while !control.stop_requested() && source.next_batch(&mut batch)? {
         note_batch(control, source, &batch, &mut span);
-        let out = shard.batch(&batch, stage);
+        let out = shard.batch(&batch, stage, control);
         on_epoch(vec![out])?;
     }
-    let out = shard.finish(stage);
+    let out = shard.finish(stage, control);
     on_epoch(vec![out])?;
-    Ok(Outcome { decode: shard.decoder.stats(), flow: shard.table.stats(), locals: vec![shard.local], span })
+    Ok(Outcome {
+        decode: shard.decoder.stats(),
+        flow: shard.table.stats(),
+        locals: vec![shard.local],
+        span,
+    })
 }
 
 enum Work {
@@ -312,8 +353,8 @@ fn run_sharded<S: RecordStage>(
                 let mut shard = Shard::new(index, workers, cfg, classifier, stage, sources);
                 for work in input {
                     let out = match work {
-                        Work::Batch(b) => shard.batch(&b, stage),
-                        Work::Finish => shard.finish(stage),
+                        Work::Batch(b) => shard.batch(&b, stage, control),
+                        Work::Finish => shard.finish(stage, control),
                     };
                     if output.send(out).is_err() {
                         break;
@@ -323,32 +364,35 @@ fn run_sharded<S: RecordStage>(
             }));
         }
         // The reader runs on its own thread so that the calling thread can consume outputs.
-        let reader = scope.spawn(move || -> Result<Option<(Timestamp, Timestamp)>, CaptureError> {
-            let mut span = None;
-            let send_all = |w: &dyn Fn() -> Work| to_workers.iter().all(|tx| tx.send(w()).is_ok());
-            loop {
-                if control.stop_requested() {
-                    break;
-                }
-                let mut batch = FrameBatch::default();
-                match source.next_batch(&mut batch) {
-                    Ok(true) => {
-                        note_batch(control, source, &batch, &mut span);
-                        let shared = Arc::new(batch);
-                        if !send_all(&|| Work::Batch(shared.clone())) {
-                            return Ok(span);
+        let reader = scope.spawn(
+            move || -> Result<Option<(Timestamp, Timestamp)>, CaptureError> {
+                let mut span = None;
+                let send_all =
+                    |w: &dyn Fn() -> Work| to_workers.iter().all(|tx| tx.send(w()).is_ok());
+                loop {
+                    if control.stop_requested() {
+                        break;
+                    }
+                    let mut batch = FrameBatch::default();
+                    match source.next_batch(&mut batch) {
+                        Ok(true) => {
+                            note_batch(control, source, &batch, &mut span);
+                            let shared = Arc::new(batch);
+                            if !send_all(&|| Work::Batch(shared.clone())) {
+                                return Ok(span);
+                            }
+                        }
+                        Ok(false) => break,
+                        Err(e) => {
+                            drop(to_workers);
+                            return Err(e);
                         }
                     }
-                    Ok(false) => break,
-                    Err(e) => {
-                        drop(to_workers);
-                        return Err(e);
-                    }
                 }
-            }
-            send_all(&|| Work::Finish);
-            Ok(span)
-        });
+                send_all(&|| Work::Finish);
+                Ok(span)
+            },
+        );
         let mut consumer_error = None;
         'epochs: loop {
             let mut outs = Vec::with_capacity(workers);
@@ -365,12 +409,16 @@ fn run_sharded<S: RecordStage>(
             }
         }
         drop(from_workers);
-        let span = reader.join().map_err(|_| EngineError::Worker("reader".into()))??;
+        let span = reader
+            .join()
+            .map_err(|_| EngineError::Worker("reader".into()))??;
         let mut decode = None;
         let mut flow = FlowStats::default();
         let mut locals = Vec::with_capacity(workers);
         for h in handles {
-            let (d, f, l) = h.join().map_err(|_| EngineError::Worker("flow worker".into()))?;
+            let (d, f, l) = h
+                .join()
+                .map_err(|_| EngineError::Worker("flow worker".into()))?;
             // Every worker decoded every frame: keep one worker's decode counters.
             decode.get_or_insert(d);
             add_flow_stats(&mut flow, &f);
@@ -379,7 +427,12 @@ fn run_sharded<S: RecordStage>(
         if let Some(e) = consumer_error {
             return Err(e);
         }
-        Ok(Outcome { decode: decode.unwrap_or_default(), flow, locals, span })
+        Ok(Outcome {
+            decode: decode.unwrap_or_default(),
+            flow,
+            locals,
+            span,
+        })
     })
 }
 

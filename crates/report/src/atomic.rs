@@ -24,17 +24,29 @@ impl Output {
     /// Standard output, or an atomic file when `path` is given (`-` means standard output).
     pub fn create(path: Option<&Path>) -> io::Result<Output> {
         match path {
-            None => Ok(Output::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))),
-            Some(p) if p.as_os_str() == "-" => Ok(Output::Stdout(BufWriter::with_capacity(1 << 20, io::stdout()))),
+            None => Ok(Output::Stdout(BufWriter::with_capacity(
+                1 << 20,
+                io::stdout(),
+            ))),
+            Some(p) if p.as_os_str() == "-" => Ok(Output::Stdout(BufWriter::with_capacity(
+                1 << 20,
+                io::stdout(),
+            ))),
             Some(p) => {
                 let dir = match p.parent() {
                     Some(d) if !d.as_os_str().is_empty() => d,
                     _ => Path::new("."),
                 };
                 let tmp = NamedTempFile::new_in(dir).map_err(|e| {
-                    io::Error::new(e.kind(), format!("cannot create a file in {}: {e}", dir.display()))
+                    io::Error::new(
+                        e.kind(),
+                        format!("cannot create a file in {}: {e}", dir.display()),
+                    )
                 })?;
-                Ok(Output::File { path: p.to_path_buf(), tmp: BufWriter::with_capacity(1 << 20, tmp) })
+                Ok(Output::File {
+                    path: p.to_path_buf(),
+                    tmp: BufWriter::with_capacity(1 << 20, tmp),
+                })
             }
         }
     }
@@ -46,9 +58,12 @@ impl Output {
             Output::File { path, tmp } => {
                 let tmp = tmp.into_inner().map_err(|e| e.into_error())?;
                 tmp.as_file().sync_all()?;
-                tmp.persist(&path)
-                    .map(|_| ())
-                    .map_err(|e| io::Error::new(e.error.kind(), format!("cannot write {}: {}", path.display(), e.error)))
+                tmp.persist(&path).map(|_| ()).map_err(|e| {
+                    io::Error::new(
+                        e.error.kind(),
+                        format!("cannot write {}: {}", path.display(), e.error),
+                    )
+                })
             }
         }
     }
@@ -86,7 +101,8 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Creates an output directory (and its parents) if needed.
 pub fn ensure_dir(dir: &Path) -> io::Result<()> {
-    fs::create_dir_all(dir).map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))
+    fs::create_dir_all(dir)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))
 }
 
 #[cfg(test)]
@@ -113,6 +129,10 @@ mod tests {
             out.write_all(b"partial").expect("write");
         }
         assert!(!path.exists());
-        assert_eq!(fs::read_dir(dir.path()).expect("list").count(), 0, "temporary file removed");
+        assert_eq!(
+            fs::read_dir(dir.path()).expect("list").count(),
+            0,
+            "temporary file removed"
+        );
     }
 }

@@ -84,7 +84,17 @@ impl RecordFormat {
             }
             RecordFormat::Table => format!(
                 "{:<23} {:<40} {:<40} {:<6} {:<13} {:<26} {:<6} {:>13} {:>17} {:<16} {}\n",
-                "FIRST (UTC)", "CLIENT", "SERVER", "PROTO", "APP", "AUTH", "STATE", "PKTS C/S", "BYTES C/S", "FLOW", "FILE:FRAME"
+                "FIRST (UTC)",
+                "CLIENT",
+                "SERVER",
+                "PROTO",
+                "APP",
+                "AUTH",
+                "STATE",
+                "PKTS C/S",
+                "BYTES C/S",
+                "FLOW",
+                "FILE:FRAME"
             )
             .into_bytes(),
         }
@@ -133,7 +143,8 @@ fn encode_csv(r: &FlowRecord, out: &mut Vec<u8>) {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(";");
-    let admin = r.icmp_errors.iter().any(|x| x.admin_prohibited) || r.icmp.as_ref().is_some_and(|i| i.admin_prohibited);
+    let admin = r.icmp_errors.iter().any(|x| x.admin_prohibited)
+        || r.icmp.as_ref().is_some_and(|i| i.admin_prohibited);
     let fields: Vec<String> = vec![
         r.flow_id.to_string(),
         r.community_id.clone(),
@@ -175,7 +186,9 @@ fn encode_csv(r: &FlowRecord, out: &mut Vec<u8>) {
         weak,
         e.reason.clone(),
     ];
-    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
     if w.write_record(&fields).is_ok()
         && let Ok(bytes) = w.into_inner()
     {
@@ -191,7 +204,11 @@ fn human_bytes(n: u64) -> String {
         v /= 1000.0;
         u += 1;
     }
-    if u == 0 { format!("{n}") } else { format!("{v:.1}{}", UNITS[u]) }
+    if u == 0 {
+        format!("{n}")
+    } else {
+        format!("{v:.1}{}", UNITS[u])
+    }
 }
 
 fn encode_table(r: &FlowRecord, out: &mut Vec<u8>) {
@@ -210,11 +227,74 @@ fn encode_table(r: &FlowRecord, out: &mut Vec<u8>) {
         r.auth.as_str(),
         r.state.as_str(),
         format!("{}/{}", r.client_stats.packets, r.server_stats.packets),
-        format!("{}/{}", human_bytes(r.client_stats.bytes), human_bytes(r.server_stats.bytes)),
+        format!(
+            "{}/{}",
+            human_bytes(r.client_stats.bytes),
+            human_bytes(r.server_stats.bytes)
+        ),
         r.flow_id.to_string(),
         r.source.file,
         r.source.first_frame,
     );
     line.push('\n');
     out.extend_from_slice(line.as_bytes());
+}
+
+/// Encoded records of one epoch of one worker, with their sort keys, so that the calling thread
+/// only merges byte ranges (encoding runs in the workers, in parallel).
+#[derive(Debug)]
+pub struct EncodedRecords<K> {
+    entries: Vec<(K, usize, usize)>,
+    bytes: Vec<u8>,
+}
+
+impl<K: Ord> Default for EncodedRecords<K> {
+    fn default() -> Self {
+        EncodedRecords {
+            entries: Vec::new(),
+            bytes: Vec::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy> EncodedRecords<K> {
+    /// Appends one record, encoded, under `key`. Keys must be pushed in ascending order.
+    pub fn push(&mut self, key: K, format: RecordFormat, r: &FlowRecord) {
+        let start = self.bytes.len();
+        format.encode(r, &mut self.bytes);
+        self.entries.push((key, start, self.bytes.len()));
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Writes the records of several workers' epochs merged by key (each part is already sorted).
+pub fn write_merged<K: Ord + Copy, W: std::io::Write>(
+    parts: &[EncodedRecords<K>],
+    w: &mut W,
+) -> std::io::Result<u64> {
+    let mut heads = vec![0usize; parts.len()];
+    let mut written = 0;
+    loop {
+        let next = parts
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.entries.get(heads[i]).map(|e| (e.0, i)))
+            .min();
+        let Some((_, i)) = next else {
+            return Ok(written);
+        };
+        let (_, start, end) = parts[i].entries[heads[i]];
+        w.write_all(&parts[i].bytes[start..end])?;
+        heads[i] += 1;
+        written += 1;
+    }
 }
