@@ -6,6 +6,7 @@
 //! anywhere; `--rules DIR` replaces any of them with the user's copy. Each file carries its own
 //! `tests:` list, run by `segscope rules test` and by the test suite.
 
+pub mod findings;
 mod port;
 pub mod protocols;
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::de::DeserializeOwned;
 
+pub use findings::FindingRules;
 pub use port::PortSpec;
 pub use protocols::ProtocolRules;
 pub use serde_saphyr::Spanned;
@@ -100,13 +102,22 @@ pub fn parse_yaml<T: DeserializeOwned>(file: &str, text: &str) -> Result<T, Rule
 }
 
 /// The rule files shipped with segscope, embedded at build time. Paths are relative to `rules/`.
-pub const EMBEDDED: &[(&str, &str)] = &[(
-    "protocols.yaml",
-    include_str!(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../rules/protocols.yaml"
-    )),
-)];
+pub const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "protocols.yaml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../rules/protocols.yaml"
+        )),
+    ),
+    (
+        "findings.yaml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../rules/findings.yaml"
+        )),
+    ),
+];
 
 /// Where rule files are read from: the embedded defaults, overridden file by file by a user
 /// directory.
@@ -158,5 +169,11 @@ impl RuleSource {
     pub fn protocols(&self) -> Result<ProtocolRules, RuleError> {
         let (name, text) = self.read("protocols.yaml")?;
         ProtocolRules::parse(&name, &text)
+    }
+
+    /// Reads and parses the detection thresholds file.
+    pub fn findings(&self) -> Result<FindingRules, RuleError> {
+        let (name, text) = self.read("findings.yaml")?;
+        FindingRules::parse(&name, &text)
     }
 }
