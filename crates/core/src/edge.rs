@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{AppProto, AuthClass, Confidence, Weakness};
-use crate::flow::{ConnState, FlowRecord, FlowRef, Transport};
+use crate::flow::{ConnState, FlowRecord, FlowRef, Transport, TunnelKind};
 use crate::names::{NameObservation, NameSource};
 use crate::time::Timestamp;
 
@@ -168,6 +168,18 @@ pub struct Edge {
     pub last_seen: Option<Timestamp>,
     /// Flows by authentication class (final records only).
     pub auth: BTreeMap<AuthClass, u64>,
+    /// Application bytes (both directions) by authentication class, so byte shares are exact.
+    pub auth_bytes: BTreeMap<AuthClass, u64>,
+    /// TLS flows whose client authentication is not visible, by their strongest passive
+    /// indicator: `strong:client_cert_likely`, `weak:no_client_cert_likely`, … or `none`.
+    pub tls_indicators: BTreeMap<String, u64>,
+    /// Flows whose server certificate was visible, and how many of those certificates were
+    /// valid for 90 days or less (short-lived certificates suggest automated rotation).
+    pub server_certs_seen: u64,
+    /// See `server_certs_seen`.
+    pub short_lived_server_certs: u64,
+    /// Flows carried in each kind of tunnel.
+    pub tunnels: BTreeMap<TunnelKind, u64>,
     /// Flows by application protocol.
     pub app_protos: BTreeMap<AppProto, u64>,
     /// Flows whose protocol was confirmed from the payload.
@@ -183,6 +195,12 @@ pub struct Edge {
     pub client_identities: BTreeSet<String>,
     /// Mechanisms seen (`ntlmssp`, `kerberos`, `http_basic`…; bounded).
     pub mechanisms: BTreeSet<String>,
+    /// JA4 fingerprints of the clients' TLS hellos (bounded): browser-like clients and mesh
+    /// proxies cluster by JA4.
+    pub ja4: BTreeSet<String>,
+    /// SMB share paths and named pipes (`\\host\ADMIN$`, `svcctl`; bounded): separates remote
+    /// execution from file access.
+    pub smb_paths: BTreeSet<String>,
     /// Evidence flows per authentication class.
     pub evidence: BTreeMap<AuthClass, EvidenceSample>,
     /// Evidence flows of failed attempts (no reply, reset, admin prohibited).
@@ -225,7 +243,11 @@ impl Edge {
             self.failed_evidence.offer(fr.clone());
         }
         *self.auth.entry(f.auth).or_default() += 1;
+        *self.auth_bytes.entry(f.auth).or_default() += f.bytes();
         *self.app_protos.entry(f.app_proto).or_default() += 1;
+        for t in &f.tunnels {
+            *self.tunnels.entry(t.kind).or_default() += 1;
+        }
         if f.app_confidence == Confidence::Payload {
             self.payload_confirmed += 1;
         }
@@ -274,6 +296,17 @@ impl Edge {
         for (k, v) in &o.auth {
             *self.auth.entry(*k).or_default() += v;
         }
+        for (k, v) in &o.auth_bytes {
+            *self.auth_bytes.entry(*k).or_default() += v;
+        }
+        for (k, v) in &o.tls_indicators {
+            *self.tls_indicators.entry(k.clone()).or_default() += v;
+        }
+        self.server_certs_seen += o.server_certs_seen;
+        self.short_lived_server_certs += o.short_lived_server_certs;
+        for (k, v) in &o.tunnels {
+            *self.tunnels.entry(*k).or_default() += v;
+        }
         for (k, v) in &o.app_protos {
             *self.app_protos.entry(*k).or_default() += v;
         }
@@ -285,6 +318,8 @@ impl Edge {
         merge_small(&mut self.users, &o.users);
         merge_small(&mut self.client_identities, &o.client_identities);
         merge_small(&mut self.mechanisms, &o.mechanisms);
+        merge_small(&mut self.ja4, &o.ja4);
+        merge_small(&mut self.smb_paths, &o.smb_paths);
         for (k, v) in &o.evidence {
             self.evidence.entry(*k).or_default().merge(v);
         }
@@ -328,6 +363,17 @@ impl Edge {
         all.dedup_by_key(|f| f.flow_id);
         all
     }
+}
+
+/// The strongest client-authentication indicator of a flow, as `strength:suggests` (`none` when
+/// there is none). Strong beats weak; among equals the first recorded wins.
+pub fn strongest_indicator(f: &FlowRecord) -> String {
+    let rank = |s: &str| if s == "strong" { 0 } else { 1 };
+    f.evidence
+        .indicators
+        .iter()
+        .min_by_key(|i| rank(&i.strength))
+        .map_or_else(|| "none".to_owned(), |i| format!("{}:{}", i.strength, i.suggests))
 }
 
 fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
