@@ -105,6 +105,9 @@ pub struct DecodeStats {
     pub tunnelled: BTreeMap<String, u64>,
     /// ICMP/ICMPv6 error messages (their quoted header is attributed to a flow).
     pub icmp_errors: u64,
+    /// ICMP errors whose quoted header was cut short (quoted ports unknown, or no quoted
+    /// addresses at all).
+    pub icmp_quotes_truncated: u64,
     /// Frames carrying 802.1Q/802.1ad tags.
     pub vlan_tagged: u64,
     /// Frames carrying MPLS labels.
