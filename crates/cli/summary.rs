@@ -118,13 +118,14 @@ pub(crate) fn render<L>(s: &RunSummary<L>) -> String {
     if capture_damage > 0 || c.snaplen_truncated > 0 {
         let _ = writeln!(
             o,
-            "  input: corrupt records {} ({} bytes skipped), truncated tail {}, unsupported link type {}, filtered out {}, snaplen-cut {}",
+            "  input: corrupt records {} ({} bytes skipped), truncated tail {}, unsupported link type {}, filtered out {}, snaplen-cut {}, non-packet blocks {}",
             n(c.corrupt_records),
             n(c.resync_skipped_bytes),
             n(c.truncated_tail),
             n(c.unsupported_linktype),
             n(c.filtered_out),
-            n(c.snaplen_truncated)
+            n(c.snaplen_truncated),
+            n(c.non_packet_records)
         );
     }
     if c.kernel_dropped + c.interface_dropped > 0

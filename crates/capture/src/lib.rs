@@ -4,12 +4,52 @@
 //! The reader owns large chunks of file data and hands out [`FrameBatch`]es that point into
 //! them, so a frame is never copied between the page cache and the decoder (live capture copies
 //! once, because libpcap reuses its buffer).
+//!
+//! Entry points: [`open`] for files, standard input and any `Read` ([`InputSpec`]), and
+//! [`open_live`] for an interface. Both return a [`FrameSource`]:
+//!
+//! ```no_run
+//! use segscope_capture::{FrameBatch, FrameSource, InputSpec, ReadOptions};
+//!
+//! let mut source = segscope_capture::open(vec![InputSpec::path("a.pcap")], &ReadOptions::default())?;
+//! let mut batch = FrameBatch::default();
+//! while source.next_batch(&mut batch)? {
+//!     for (meta, bytes) in batch.iter() {
+//!         println!("frame {} at {}: {} bytes", meta.frame_no, meta.ts, bytes.len());
+//!     }
+//! }
+//! println!("{:?}", source.stats());
+//! # Ok::<(), segscope_capture::CaptureError>(())
+//! ```
+//!
+//! Damaged input is read around rather than refused: corrupt records and truncated tails are
+//! counted in [`CaptureStats`](segscope_core::stats::CaptureStats) and described in
+//! [`FrameSource::warnings`]. Inputs that cannot be read at all give a [`CaptureError`] whose
+//! message names the input and says what to do.
 
+mod chunk;
+mod error;
+mod file;
+mod filter;
+mod input;
+mod live;
+mod merge;
+mod pcap;
+mod pcapng;
+mod sniff;
+mod source;
+pub mod tee;
 pub mod write;
 
 use std::sync::Arc;
 
 use segscope_core::Timestamp;
+
+pub use error::CaptureError;
+pub use input::{DEFAULT_CHUNK_SIZE, InputSpec, MERGE_MEMORY_BUDGET, ReadOptions};
+pub use live::{BATCH_INTERVAL, IDLE_POLL, LiveOptions, LiveSource, StopHandle, open_live};
+pub use merge::{FileSource, open};
+pub use source::{CaptureWarning, FrameSource, MAX_WARNINGS, Progress};
 
 /// Where one frame lies and what the capture said about it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

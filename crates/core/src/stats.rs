@@ -84,6 +84,48 @@ pub struct CaptureStats {
     pub kernel_dropped: u64,
     /// Packets the interface dropped (live capture, libpcap `ps_ifdrop`).
     pub interface_dropped: u64,
+    /// pcapng blocks that Wireshark numbers as frames but that carry no packet (custom blocks,
+    /// systemd journal entries): they take a frame number so numbering matches Wireshark's.
+    pub non_packet_records: u64,
+}
+
+impl CaptureStats {
+    /// Adds another reader's counters (saturating). Destructures every field so that a counter
+    /// added later cannot be forgotten here.
+    pub fn merge(&mut self, from: &CaptureStats) {
+        let CaptureStats {
+            sources,
+            records,
+            captured_bytes,
+            wire_bytes,
+            snaplen_truncated,
+            corrupt_records,
+            resync_skipped_bytes,
+            truncated_tail,
+            unsupported_linktype,
+            filtered_out,
+            kernel_dropped,
+            interface_dropped,
+            non_packet_records,
+        } = from;
+        for (into, v) in [
+            (&mut self.sources, sources),
+            (&mut self.records, records),
+            (&mut self.captured_bytes, captured_bytes),
+            (&mut self.wire_bytes, wire_bytes),
+            (&mut self.snaplen_truncated, snaplen_truncated),
+            (&mut self.corrupt_records, corrupt_records),
+            (&mut self.resync_skipped_bytes, resync_skipped_bytes),
+            (&mut self.truncated_tail, truncated_tail),
+            (&mut self.unsupported_linktype, unsupported_linktype),
+            (&mut self.filtered_out, filtered_out),
+            (&mut self.kernel_dropped, kernel_dropped),
+            (&mut self.interface_dropped, interface_dropped),
+            (&mut self.non_packet_records, non_packet_records),
+        ] {
+            *into = into.saturating_add(*v);
+        }
+    }
 }
 
 /// Counters of the packet decoder.
