@@ -2,11 +2,12 @@
 # Runs segscope's whole test suite: the README's test command, and what CI runs.
 #
 # Installs what the tests need (libpcap to build; tshark and editcap for the cross-checks against
-# Wireshark; nftables and iproute2 for the policy-export and live-capture tests in network
-# namespaces), then checks formatting and lints and runs every test of the workspace.
+# Wireshark; nftables, iproute2 and ping for the policy-export and live-capture tests in network
+# namespaces; chromium for the report.html test), then checks formatting and lints and runs
+# every test of the workspace.
 set -eu
 cd "$(dirname "$0")/.."
-sh tests/install-deps.sh libpcap-dev tshark nftables iproute2
+sh tests/install-deps.sh libpcap-dev tshark nftables iproute2 iputils-ping chromium
 if [ -f ../shared/captures/real/MANIFEST.tsv ]; then
     echo "segscope tests: real captures found in ../shared/captures/real"
 else

@@ -21,6 +21,8 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Flow records (with protocol and authentication evidence) from captures or an interface.
     Flows(FlowsArgs),
+    /// Workload graph, flat-network metrics and lateral-movement findings, written to a directory.
+    Analyze(AnalyzeArgs),
 }
 
 /// Where packets come from and how the pipeline treats them (shared by every command that
@@ -81,4 +83,25 @@ pub(crate) struct FlowsArgs {
     /// Also write the run statistics as JSON to this file.
     #[arg(long, value_name = "FILE")]
     pub(crate) stats: Option<PathBuf>,
+}
+
+/// `segscope analyze`.
+#[derive(Args, Debug)]
+pub(crate) struct AnalyzeArgs {
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    /// Directory for report.json, findings.json, graph.json/.dot/.graphml and report.md
+    /// (created if missing; each file is replaced atomically).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Inventory (CSV or YAML: CIDR or IP → name, role, zone, criticality, labels).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) inventory: Option<PathBuf>,
+    /// Analysis configuration (YAML: internal ranges, segment prefix lengths, admin zones…).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// Exit with code 1 when a finding reaches this severity (info, low, medium, high,
+    /// critical), for CI gating.
+    #[arg(long, value_name = "SEVERITY")]
+    pub(crate) fail_on: Option<String>,
 }

@@ -3,11 +3,14 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use segscope_core::stats::ClassifyStats;
+use std::sync::Arc;
+
 use segscope_core::{FlowRecord, Timestamp};
+use segscope_engine::stages::Evidence;
 use segscope_engine::{EngineError, RecordStage, record_order};
 use segscope_report::atomic::{self, Output};
 use segscope_report::records::{EncodedRecords, RecordFormat, write_merged};
+use segscope_rules::ProtocolRules;
 
 use crate::CliResult;
 use crate::args::FlowsArgs;
@@ -17,27 +20,24 @@ use crate::summary;
 
 type Key = (Timestamp, u64, u32);
 
-/// Encodes records in the workers and counts their classification.
+/// Adds cross-flow evidence, counts and encodes records in the workers.
 struct FlowsStage {
     format: RecordFormat,
+    rules: Arc<ProtocolRules>,
 }
 
 impl RecordStage for FlowsStage {
-    type Local = ClassifyStats;
+    type Local = Evidence;
     type Out = EncodedRecords<Key>;
 
-    fn local(&self) -> ClassifyStats {
-        ClassifyStats::default()
+    fn local(&self) -> Evidence {
+        Evidence::new(&self.rules)
     }
 
-    fn epoch(
-        &self,
-        counts: &mut ClassifyStats,
-        records: &mut Vec<FlowRecord>,
-    ) -> EncodedRecords<Key> {
+    fn epoch(&self, evidence: &mut Evidence, records: &mut Vec<FlowRecord>) -> EncodedRecords<Key> {
+        evidence.apply(records);
         let mut enc = EncodedRecords::default();
         for r in records.iter() {
-            counts.observe(r);
             enc.push(record_order(r), self.format, r);
         }
         enc
@@ -52,7 +52,10 @@ pub(crate) fn run(a: FlowsArgs) -> CliResult {
         Output::create(a.output.as_deref()).map_err(|e| Failure::output(e.to_string()))?;
     out.write_all(&format.header())
         .map_err(|e| Failure::output(e.to_string()))?;
-    let stage = FlowsStage { format };
+    let stage = FlowsStage {
+        format,
+        rules: plan.rules.clone(),
+    };
     let mut summary = plan.run(&stage, &mut |parts| {
         write_merged(&parts, &mut out)
             .map(|_| ())
@@ -60,7 +63,7 @@ pub(crate) fn run(a: FlowsArgs) -> CliResult {
     })?;
     out.commit().map_err(|e| Failure::output(e.to_string()))?;
     for counts in &summary.locals {
-        summary.stats.classify.merge(counts);
+        summary.stats.classify.merge(&counts.counts);
     }
     if let Some(path) = &a.stats {
         let json = serde_json::to_vec_pretty(&summary.stats)

@@ -1,6 +1,7 @@
 //! The `segscope` command: argument parsing and wiring only; every capability lives in a
 //! library crate (see the README's architecture section).
 
+mod analyze;
 mod args;
 mod exit;
 mod flows;
@@ -19,6 +20,7 @@ fn main() -> ExitCode {
     init_logging(cli.verbose);
     let result = match cli.command {
         Command::Flows(a) => flows::run(a),
+        Command::Analyze(a) => analyze::run(a),
     };
     match result {
         Ok(code) => code,

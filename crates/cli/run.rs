@@ -13,7 +13,7 @@ use segscope_engine::{Control, EngineConfig, EngineError, RecordStage, RunSummar
 use segscope_flow::FlowConfig;
 use segscope_proto::Classifier;
 use segscope_proto::tls::keylog::KeyLog;
-use segscope_rules::RuleSource;
+use segscope_rules::{ProtocolRules, RuleSource};
 
 use crate::args::InputArgs;
 use crate::exit::Failure;
@@ -25,6 +25,7 @@ pub(crate) struct Plan {
     pub(crate) duration: Option<Duration>,
     pub(crate) engine: EngineConfig,
     pub(crate) classifier: Arc<dyn Classify>,
+    pub(crate) rules: Arc<ProtocolRules>,
     pub(crate) quiet: bool,
 }
 
@@ -49,7 +50,7 @@ impl Plan {
     /// Opens the inputs and builds the pipeline described by the flags.
     pub(crate) fn new(args: &InputArgs) -> Result<Plan, Failure> {
         let rules = Arc::new(rule_source(args).protocols()?);
-        let mut classifier = Classifier::new(rules);
+        let mut classifier = Classifier::new(rules.clone());
         if let Some(path) = &args.keylog {
             let keylog = KeyLog::load(path).map_err(|e| Failure::usage(e.to_string()))?;
             classifier = classifier.with_keylog(Arc::new(keylog));
@@ -111,6 +112,7 @@ impl Plan {
             duration,
             engine: EngineConfig { flow, workers },
             classifier: Arc::new(classifier),
+            rules,
             quiet: args.quiet,
         })
     }

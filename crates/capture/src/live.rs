@@ -93,6 +93,12 @@ pub struct LiveSource {
     warnings: Warnings,
     batch_frames: usize,
     finished: bool,
+    /// How long reading goes on after a stop request: packets the kernel already captured sit
+    /// in a ring block that is handed over only when the read timeout expires, and a stop must
+    /// not lose them.
+    drain_grace: Duration,
+    /// When draining after a stop ends.
+    drain_until: Option<Instant>,
 }
 
 /// Chunks that packets are copied into. The current chunk is written only until it is handed
@@ -171,6 +177,8 @@ pub fn open_live(interface: &str, opts: &LiveOptions) -> Result<LiveSource, Capt
         warnings: Warnings::default(),
         batch_frames: opts.batch_frames.clamp(1, usize::from(u16::MAX)),
         finished: false,
+        drain_grace: Duration::from_millis(u64::from(opts.timeout_ms.max(1))) * 2 + IDLE_POLL,
+        drain_until: None,
     })
 }
 
@@ -301,12 +309,17 @@ impl FrameSource for LiveSource {
             frame_no,
             stats,
             batch_frames,
+            drain_grace,
+            drain_until,
             ..
         } = self;
         loop {
             if stop.is_stopped() {
-                self.finished = true;
-                break;
+                let until = *drain_until.get_or_insert_with(|| Instant::now() + *drain_grace);
+                if Instant::now() >= until {
+                    self.finished = true;
+                    break;
+                }
             }
             let room = *batch_frames - out.frames.len();
             let result = capture.dispatch(Some(room), |packet| {

@@ -187,7 +187,9 @@ pub struct Edge {
     /// Flows whose client/server direction came from the port heuristic (no SYN seen). An edge
     /// made only of such flows may be a reply path, not a service.
     pub direction_inferred: u64,
-    /// Flows carrying each weakness.
+    /// Flows carrying each weakness (a list of `[weakness, flows]` pairs in JSON: a weakness
+    /// is not a string key).
+    #[serde(with = "pairs")]
     pub weaknesses: BTreeMap<Weakness, u64>,
     /// User names seen in authentication (bounded).
     pub users: BTreeSet<String>,
@@ -205,7 +207,8 @@ pub struct Edge {
     pub evidence: BTreeMap<AuthClass, EvidenceSample>,
     /// Evidence flows of failed attempts (no reply, reset, admin prohibited).
     pub failed_evidence: EvidenceSample,
-    /// Evidence flows per weakness.
+    /// Evidence flows per weakness (`[weakness, sample]` pairs in JSON).
+    #[serde(with = "pairs")]
     pub weak_evidence: BTreeMap<Weakness, EvidenceSample>,
 }
 
@@ -373,7 +376,10 @@ pub fn strongest_indicator(f: &FlowRecord) -> String {
         .indicators
         .iter()
         .min_by_key(|i| rank(&i.strength))
-        .map_or_else(|| "none".to_owned(), |i| format!("{}:{}", i.strength, i.suggests))
+        .map_or_else(
+            || "none".to_owned(),
+            |i| format!("{}:{}", i.strength, i.suggests),
+        )
 }
 
 fn min_opt(a: Option<Timestamp>, b: Option<Timestamp>) -> Option<Timestamp> {
@@ -493,6 +499,30 @@ impl EdgeSet {
         self.opaque_flows += o.opaque_flows;
         self.opaque_bytes += o.opaque_bytes;
         self.total_bytes += o.total_bytes;
+    }
+}
+
+/// A map whose keys are not strings, as a list of `[key, value]` pairs (JSON object keys
+/// must be strings).
+mod pairs {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<K: Serialize, V: Serialize, S: Serializer>(
+        m: &BTreeMap<K, V>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter())
+    }
+
+    pub(super) fn deserialize<'de, K, V, D>(d: D) -> Result<BTreeMap<K, V>, D::Error>
+    where
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        Ok(Vec::<(K, V)>::deserialize(d)?.into_iter().collect())
     }
 }
 

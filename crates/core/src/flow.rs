@@ -404,7 +404,8 @@ pub struct FlowRecord {
     pub client_stats: DirStats,
     /// What the server sent.
     pub server_stats: DirStats,
-    /// Non-first IPv4/IPv6 fragments counted against this flow.
+    /// Non-first IPv4/IPv6 fragments counted against this flow (not in the packet counts: a
+    /// fragmented datagram is one packet, as Zeek counts it).
     #[serde(skip_serializing_if = "is_zero", default)]
     pub fragments: u64,
     /// ICMP type and code, for ICMP flows.

@@ -209,6 +209,10 @@ pub struct ClassifyStats {
     pub unclassified_with_payload: u64,
     /// Parser errors on payload a probe had claimed (counted, the flow keeps its protocol).
     pub parse_errors: u64,
+    /// TLS client/server pairs the resumption linker forgot because it was full (resumed
+    /// sessions of those pairs are then not linked to their full handshake).
+    #[serde(default)]
+    pub tls_pairs_evicted: u64,
 }
 
 impl ClassifyStats {
@@ -237,6 +241,7 @@ impl ClassifyStats {
         }
         self.unclassified_with_payload += o.unclassified_with_payload;
         self.parse_errors += o.parse_errors;
+        self.tls_pairs_evicted += o.tls_pairs_evicted;
     }
 }
 

@@ -12,6 +12,8 @@
 //! the copies and the synchronisation that handing decoded packets from a reader to the workers
 //! would cost, and it keeps the batches zero-copy.
 
+pub mod stages;
+
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

@@ -26,6 +26,10 @@
 //! - [`packet`]: frame layout and checksums; [`capture`]: pcap/pcapng output through
 //!   `segscope-capture`'s writers; [`truth`]: the intended flows, with Zeek-style states and
 //!   counts, for tests to compare against.
+//! - [`scenarios`]: ground-truth scenarios (an enterprise lab and its follow-up, captures
+//!   whose ZTMM stages are known, a million-flow scale workload): zones, roles, a firewall,
+//!   planted lateral movement, scans and cleartext services, with the truth derived from
+//!   the same data.
 
 pub mod app;
 pub mod capture;
@@ -35,6 +39,7 @@ pub mod enterprise;
 pub mod packet;
 pub mod rng;
 pub mod scenario;
+pub mod scenarios;
 pub mod sim;
 pub mod testdata;
 pub mod topology;
@@ -48,6 +53,10 @@ use segscope_core::Timestamp;
 
 use crate::capture::{CaptureSink, Format};
 use crate::scenario::{PlannedList, SessionSource};
+use crate::scenarios::Named;
+use crate::scenarios::catalog::Catalog;
+use crate::scenarios::scale::ScaleWorkload;
+use crate::scenarios::truth::ScenarioFacts;
 use crate::sim::{Simulator, Stats};
 use crate::topology::Network;
 use crate::truth::Truth;
@@ -74,6 +83,15 @@ pub enum Mode {
     },
     /// The small demo scenario.
     Demo,
+    /// A ground-truth scenario.
+    Scenario(Named),
+    /// `flows` flows among `workloads` workloads, streamed (the analyze scale benchmark).
+    Scale {
+        /// Number of flows.
+        flows: u64,
+        /// Number of workloads (clients and servers).
+        workloads: u64,
+    },
 }
 
 impl fmt::Display for Mode {
@@ -82,6 +100,10 @@ impl fmt::Display for Mode {
             Mode::Bench { size } => write!(f, "bench --size {size}"),
             Mode::Flows { count } => write!(f, "flows --count {count}"),
             Mode::Demo => f.write_str("demo"),
+            Mode::Scenario(n) => write!(f, "{n}"),
+            Mode::Scale { flows, workloads } => {
+                write!(f, "scale --flows {flows} --workloads {workloads}")
+            }
         }
     }
 }
@@ -107,6 +129,7 @@ pub fn generate<W: Write>(
     with_truth: bool,
 ) -> io::Result<Generated<W>> {
     let sink = CaptureSink::new(out, format)?;
+    let mut facts: Option<ScenarioFacts> = None;
     let (sink, stats, flows) = match mode {
         Mode::Bench { size } => {
             let mut w = BenchWorkload::new(BENCH_CLIENTS);
@@ -139,6 +162,39 @@ pub fn generate<W: Write>(
                 &mut list,
             )?
         }
+        Mode::Scenario(named) => {
+            let built = named.build(seed);
+            let sc = built.scenario;
+            let mut list = PlannedList::new(sc.sessions);
+            let done = run(
+                &sc.network,
+                sc.start,
+                seed,
+                sink,
+                None,
+                with_truth,
+                &mut list,
+            )?;
+            if with_truth {
+                facts = Some(named.complete(built.facts, &done.2));
+            }
+            done
+        }
+        Mode::Scale { flows, workloads } => {
+            let mut catalog = Catalog::new();
+            let mut w = ScaleWorkload::new(
+                flows,
+                usize::try_from(workloads).unwrap_or(usize::MAX),
+                &mut catalog,
+            );
+            let net = w.network().clone();
+            // A million flows are not listed in the truth: only the summary is kept.
+            let done = run(&net, CAPTURE_START, seed, sink, None, false, &mut w)?;
+            if with_truth {
+                facts = Some(scenarios::scale::facts(&w, catalog.uses()));
+            }
+            done
+        }
     };
     let out = sink.finish()?;
     let truth = with_truth.then(|| Truth {
@@ -147,6 +203,7 @@ pub fn generate<W: Write>(
         seed,
         frames: stats.frames,
         flows,
+        scenario: facts,
     });
     Ok(Generated { out, stats, truth })
 }
@@ -221,7 +278,11 @@ impl Stats {
             pct(self.vlan_frames, self.frames),
             pct(self.tunnel_frames, self.frames),
             self.fragment_frames,
-        ) + &if self.sessions_skipped > 0 {
+        ) + &if self.icmp_errors > 0 {
+            format!(", ICMP errors {}", self.icmp_errors)
+        } else {
+            String::new()
+        } + &if self.sessions_skipped > 0 {
             format!(
                 "; {} planned sessions skipped (no address of the requested family, or nothing to send)",
                 self.sessions_skipped

@@ -384,6 +384,13 @@ fn push_ip_packet(buf: &mut Vec<u8>, ip: &IpHdr, l4: &L4<'_>, payload: &[u8]) ->
     ip_at
 }
 
+/// Builds one IP packet (header, transport header, payload, all lengths and checksums) into
+/// `buf` (cleared first): what an ICMP error quotes of the packet that provoked it.
+pub fn build_ip_packet(buf: &mut Vec<u8>, ip: &IpHdr, l4: &L4<'_>, payload: &[u8]) {
+    buf.clear();
+    push_ip_packet(buf, ip, l4, payload);
+}
+
 /// Writes the outer headers of `encap` (up to where the inner frame or packet starts) and
 /// returns what [`finish_encap`] needs.
 fn push_encap(buf: &mut Vec<u8>, encap: &Encap, inner_ethertype: u16) -> Option<(usize, usize)> {

@@ -2,6 +2,8 @@
 //! ends. A [`Scenario`] is a network plus a list of these, written as data; the workloads of the
 //! bench and flows modes produce them on the fly through the same [`SessionSource`] trait.
 
+use std::net::IpAddr;
+
 use segscope_core::{Span, Timestamp, Transport};
 
 use crate::app::AppSpec;
@@ -35,6 +37,71 @@ pub enum TcpEnd {
     },
     /// The server answers the SYN with RST-ACK: closed port [REJ].
     Refused,
+    /// The SYN (or a UDP session's first datagram) is answered by an ICMP destination
+    /// unreachable quoting it, and the client gives up [S0, plus the error]. Linux treats the
+    /// administratively-prohibited and port-unreachable codes as fatal while connecting, so
+    /// one SYN is all that is sent.
+    IcmpUnreachable(IcmpReject),
+}
+
+/// Why an attempt is unreachable, as an ICMP destination-unreachable code says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Unreachable {
+    /// Host unreachable (ICMP 3/1; ICMPv6 1/3 address unreachable).
+    Host,
+    /// Port unreachable (ICMP 3/3; ICMPv6 1/4): a host with no listener on a UDP port.
+    Port,
+    /// Destination network administratively prohibited (ICMP 3/9; ICMPv6 1/1).
+    NetProhibited,
+    /// Destination host administratively prohibited (ICMP 3/10; ICMPv6 1/1).
+    HostProhibited,
+    /// Communication administratively prohibited (ICMP 3/13; ICMPv6 1/1): a firewall's reject.
+    AdminProhibited,
+}
+
+impl Unreachable {
+    /// ICMP (`v6` false) or ICMPv6 type and code.
+    pub fn type_code(self, v6: bool) -> (u8, u8) {
+        match (self, v6) {
+            (Unreachable::Host, false) => (3, 1),
+            (Unreachable::Port, false) => (3, 3),
+            (Unreachable::NetProhibited, false) => (3, 9),
+            (Unreachable::HostProhibited, false) => (3, 10),
+            (Unreachable::AdminProhibited, false) => (3, 13),
+            (Unreachable::Host, true) => (1, 3),
+            (Unreachable::Port, true) => (1, 4),
+            (_, true) => (1, 1),
+        }
+    }
+
+    /// True for the codes that mean "a filter said no" (evidence of default deny).
+    pub fn is_admin_prohibited(self) -> bool {
+        matches!(
+            self,
+            Unreachable::NetProhibited | Unreachable::HostProhibited | Unreachable::AdminProhibited
+        )
+    }
+}
+
+/// Who sends an ICMP error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reporter {
+    /// The client subnet's gateway (router or firewall interface): its first address (`.1`,
+    /// `::1`) and its VRRP MAC.
+    Gateway,
+    /// The destination host itself (a closed UDP port).
+    Server,
+    /// A router or firewall at this address, reached through the client subnet's gateway.
+    Router(IpAddr),
+}
+
+/// An ICMP destination-unreachable answer to a connection attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct IcmpReject {
+    /// The code.
+    pub reason: Unreachable,
+    /// Who sends it.
+    pub from: Reporter,
 }
 
 /// Loss and reordering seen at the capture point, per data segment.
@@ -63,7 +130,9 @@ pub struct PlannedSession {
     pub v6: bool,
     /// What the application says.
     pub app: AppSpec,
-    /// How a TCP connection ends (ignored for UDP and ICMP).
+    /// How a TCP connection ends. For UDP only two values matter: [`TcpEnd::Unanswered`] (the
+    /// server's datagrams are never sent: a silent drop) and [`TcpEnd::IcmpUnreachable`] (the
+    /// first datagram is answered by the error); ICMP echo ignores it.
     pub tcp_end: TcpEnd,
     /// Round-trip time seen from the capture point.
     pub rtt: Span,

@@ -11,17 +11,20 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io;
+use std::net::IpAddr;
 
 use segscope_core::flow::{ConnState, DirStats, Endpoint};
 use segscope_core::{Timestamp, Transport};
 
 use crate::app::{AppSession, Message, Side};
 use crate::capture::FrameSink;
-use crate::packet::{Encap, FrameSpec, L4, build_fragments, build_frame, tcp_flags};
+use crate::packet::{
+    Encap, FrameSpec, IpHdr, L2, L4, Mac, build_fragments, build_frame, build_ip_packet, tcp_flags,
+};
 use crate::rng::Rng;
-use crate::scenario::{Impairments, PlannedSession, SessionSource, TcpEnd};
+use crate::scenario::{IcmpReject, Impairments, PlannedSession, Reporter, SessionSource, TcpEnd};
 use crate::topology::{DirPath, FlowPath, Network};
-use crate::truth::TruthFlow;
+use crate::truth::{TruthFlow, TruthIcmpError};
 
 /// Lowest ephemeral port (Linux default range 32768–60999).
 const EPHEMERAL_LO: u16 = 32768;
@@ -72,6 +75,8 @@ pub struct Stats {
     /// Planned sessions that could not be played: a host without an address of the requested
     /// family, or a UDP/ICMP application with nothing to send.
     pub sessions_skipped: u64,
+    /// ICMP destination-unreachable errors sent in answer to attempts.
+    pub icmp_errors: u64,
 }
 
 /// Which flags each side has sent, to derive the Zeek state of what was written.
@@ -292,6 +297,128 @@ impl<S: FrameSink> Wire<S> {
     }
 }
 
+/// Largest quote of the offending packet in an ICMPv4 error (RFC 1812: the error fits in 576
+/// bytes).
+const ICMP4_QUOTE_MAX: usize = 576 - 20 - 8;
+/// Largest quote in an ICMPv6 error (RFC 4443: the error fits in the minimum MTU, 1280).
+const ICMP6_QUOTE_MAX: usize = 1280 - 40 - 8;
+
+/// Who answers a flow's first packet with an ICMP error, and how.
+#[derive(Clone, Copy, Debug)]
+struct RejectPlan {
+    icmp_type: u8,
+    icmp_code: u8,
+    reporter: IpAddr,
+    reporter_mac: Mac,
+    ttl: u8,
+}
+
+impl RejectPlan {
+    fn new(reject: IcmpReject, net: &Network, client: usize, path: &FlowPath, v6: bool) -> Self {
+        let (icmp_type, icmp_code) = reject.reason.type_code(v6);
+        let subnet = net
+            .hosts
+            .get(client)
+            .and_then(|h| net.subnets.get(h.subnet));
+        let gateway_mac = subnet.map_or(path.s2c.l2.src, |n| n.gateway_mac);
+        let gateway = match (subnet, v6) {
+            (Some(n), false) => IpAddr::V4(std::net::Ipv4Addr::from(u32::from(n.v4_net) + 1)),
+            (Some(n), true) => match n.v6_net {
+                Some(p) => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(p) + 1)),
+                None => path.s2c.ip.src,
+            },
+            (None, _) => path.s2c.ip.src,
+        };
+        let (reporter, reporter_mac, ttl) = match reject.from {
+            Reporter::Gateway => (gateway, gateway_mac, 64),
+            Reporter::Router(ip) => (ip, gateway_mac, 63),
+            Reporter::Server => (path.s2c.ip.src, path.s2c.l2.src, path.s2c.ip.ttl),
+        };
+        RejectPlan {
+            icmp_type,
+            icmp_code,
+            reporter,
+            reporter_mac,
+            ttl,
+        }
+    }
+}
+
+/// The IP packet `l4` + `payload` of the client's direction as it goes out now (before its IP
+/// id advances), truncated to what an ICMP error quotes.
+fn quote_of(meta: &FlowMeta, l4: &L4<'_>, payload: &[u8], out: &mut Vec<u8>) {
+    build_ip_packet(out, &meta.path.c2s.ip, l4, payload);
+    out.truncate(if meta.v6 {
+        ICMP6_QUOTE_MAX
+    } else {
+        ICMP4_QUOTE_MAX
+    });
+}
+
+impl<S: FrameSink> Wire<S> {
+    /// Sends the ICMP error `plan` describes, quoting `quote`, to the flow's client, and
+    /// records it in the flow's truth.
+    fn send_icmp_error(
+        &mut self,
+        ts: Timestamp,
+        meta: &mut FlowMeta,
+        plan: &RejectPlan,
+        quote: &[u8],
+        ip_id: u16,
+    ) -> bool {
+        if self.out.stopped {
+            return false;
+        }
+        let l2 = L2 {
+            src: plan.reporter_mac,
+            dst: meta.path.c2s.l2.src,
+            tags: meta.path.s2c.l2.tags,
+        };
+        let ip = IpHdr {
+            src: plan.reporter,
+            dst: meta.path.c2s.ip.src,
+            ttl: plan.ttl,
+            id: ip_id,
+            df: false,
+        };
+        let l4 = L4::Icmp {
+            icmp_type: plan.icmp_type,
+            code: plan.icmp_code,
+            ident: 0,
+            seq: 0,
+        };
+        let spec = FrameSpec {
+            l2: &l2,
+            encap: &meta.path.s2c.encap,
+            ip: &ip,
+            l4: &l4,
+        };
+        build_frame(&mut self.buf, &spec, quote);
+        if !self.out.fits(std::iter::once(self.buf.as_slice())) || !self.out.write(ts, &self.buf) {
+            return false;
+        }
+        meta.truth.icmp_error = Some(TruthIcmpError {
+            frame: self.out.stats.frames,
+            ts,
+            reporter: plan.reporter,
+            icmp_type: plan.icmp_type,
+            icmp_code: plan.icmp_code,
+        });
+        let st = &mut self.out.stats;
+        st.icmp_errors += 1;
+        if meta.v6 {
+            st.v6_frames += 1;
+        }
+        if meta.path.tags.outer().is_some() {
+            st.vlan_frames += 1;
+        }
+        if meta.path.tunnel.is_some() {
+            st.tunnel_frames += 1;
+        }
+        true
+    }
+}
+
 /// Phases of a TCP connection; each emits one packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
@@ -307,6 +434,7 @@ enum Phase {
     FinSecond,
     FinalAck,
     Reset(Side),
+    IcmpError,
 }
 
 /// One TCP segment to send: who, flags, sequence number, options, and how many of its payload
@@ -350,6 +478,10 @@ struct Tcp {
     syn_tries: u8,
     rtt: i64,
     ports: (u16, u16),
+    /// The ICMP error answering the SYN, for [`TcpEnd::IcmpUnreachable`].
+    reject: Option<RejectPlan>,
+    /// What that error quotes: the SYN.
+    quote: Vec<u8>,
 }
 
 /// SYN options: MSS, NOP, NOP, SACK permitted, NOP, window scale 7.
@@ -370,6 +502,12 @@ struct Dgram {
     ports: (u16, u16),
     next: Option<Message>,
     rtt: i64,
+    /// The server's datagrams are dropped before the capture point sees them.
+    server_silent: bool,
+    /// The ICMP error answering the first datagram.
+    reject: Option<RejectPlan>,
+    /// The quote of the first datagram, once sent, until the error goes out.
+    error_due: Option<Vec<u8>>,
 }
 
 struct Flow {
@@ -581,11 +719,27 @@ impl Tcp {
                     options: &opts,
                     new_bytes: 0,
                 };
+                if self.reject.is_some() {
+                    let l4 = L4::Tcp {
+                        sport: self.ports.0,
+                        dport: self.ports.1,
+                        seq,
+                        ack: 0,
+                        flags: tcp_flags::SYN,
+                        window: 64240,
+                        options: &opts,
+                    };
+                    quote_of(meta, &l4, &[], &mut self.quote);
+                }
                 if !self.segment(ts, meta, cx, syn) {
                     return None;
                 }
                 self.syn_tries += 1;
                 match self.end {
+                    TcpEnd::IcmpUnreachable(_) => {
+                        self.phase = Phase::IcmpError;
+                        Some(now + self.rtt / 4 + cx.rng.below(50_000) as i64)
+                    }
                     TcpEnd::Unanswered { syn_retries } => {
                         if self.syn_tries > syn_retries {
                             return None;
@@ -748,6 +902,13 @@ impl Tcp {
                 self.control(ts, meta, cx, side, tcp_flags::RST | tcp_flags::ACK);
                 None
             }
+            Phase::IcmpError => {
+                if let Some(plan) = &self.reject {
+                    let id = cx.rng.next_u16();
+                    cx.wire.send_icmp_error(ts, meta, plan, &self.quote, id);
+                }
+                None
+            }
         }
     }
 
@@ -767,6 +928,12 @@ impl Dgram {
         app: &mut dyn AppSession,
         cx: &mut Ctx<'_, S>,
     ) -> Option<i64> {
+        if let (Some(quote), Some(plan)) = (self.error_due.take(), &self.reject) {
+            let id = cx.rng.next_u16();
+            cx.wire
+                .send_icmp_error(Timestamp(now), meta, plan, &quote, id);
+            return None;
+        }
         let msg = self.next.take()?;
         msg.body.copy_range(0, msg.body.len() as usize, cx.payload);
         let l4 = match (self.icmp_ident, msg.from) {
@@ -797,13 +964,25 @@ impl Dgram {
             },
         };
         let new = cx.payload.len() as u64;
+        let quote_first = self.reject.is_some() && meta.truth.first_frame == 0;
+        if quote_first {
+            let mut quote = Vec::new();
+            quote_of(meta, &l4, cx.payload, &mut quote);
+            self.error_due = Some(quote);
+        }
         if !cx
             .wire
             .send(Timestamp(now), meta, msg.from, &l4, cx.payload, new)
         {
             return None;
         }
-        let next = app.next_message(cx.rng)?;
+        if quote_first {
+            return Some(now + self.rtt / 4 + cx.rng.below(50_000) as i64);
+        }
+        let mut next = app.next_message(cx.rng)?;
+        while self.server_silent && next.from == Side::Server {
+            next = app.next_message(cx.rng)?;
+        }
         let turn = if next.from != msg.from {
             self.rtt / 2
         } else {
@@ -945,8 +1124,15 @@ impl<'n, S: FrameSink> Simulator<'n, S> {
             fragments: 0,
             retransmissions: 0,
             reordered: 0,
+            icmp_error: None,
         };
         let mss = u64::from(path.mss);
+        let reject = match s.tcp_end {
+            TcpEnd::IcmpUnreachable(r) if icmp_ident.is_none() => {
+                Some(RejectPlan::new(r, self.net, s.client, &path, s.v6))
+            }
+            _ => None,
+        };
         let meta = FlowMeta {
             path,
             truth,
@@ -972,6 +1158,8 @@ impl<'n, S: FrameSink> Simulator<'n, S> {
                 syn_tries: 0,
                 rtt: s.rtt.0.max(1000),
                 ports,
+                reject,
+                quote: Vec::new(),
             }))
         } else {
             let first = app.next_message(&mut self.rng)?;
@@ -981,6 +1169,10 @@ impl<'n, S: FrameSink> Simulator<'n, S> {
                 ports,
                 next: Some(first),
                 rtt: s.rtt.0.max(1000),
+                server_silent: icmp_ident.is_none()
+                    && matches!(s.tcp_end, TcpEnd::Unanswered { .. }),
+                reject,
+                error_due: None,
             })
         };
         Some(Flow { meta, app, kind })
@@ -1333,5 +1525,98 @@ mod tests {
             truth.iter().any(|t| t.state != ConnState::SF),
             "the last flows are cut"
         );
+    }
+
+    fn reject(reason: crate::scenario::Unreachable) -> TcpEnd {
+        TcpEnd::IcmpUnreachable(IcmpReject {
+            reason,
+            from: Reporter::Gateway,
+        })
+    }
+
+    /// True when the one's-complement sum over `bytes` (checksum included) checks out.
+    fn sums_to_zero(sum: etherparse::checksum::Sum16BitWords, bytes: &[u8]) -> bool {
+        sum.add_slice(bytes).ones_complement() == 0
+    }
+
+    #[test]
+    fn a_rejected_syn_is_answered_by_an_icmp_error_quoting_it() {
+        use crate::scenario::Unreachable;
+        let p = planned(
+            AppSpec::None,
+            reject(Unreachable::AdminProhibited),
+            Impairments::default(),
+        );
+        let (frames, truth) = run(vec![p]);
+        assert_eq!(frames.len(), 2, "the SYN and the error");
+        let t = &truth[0];
+        assert_eq!(t.state, ConnState::S0);
+        assert_eq!((t.client_stats.packets, t.server_stats.packets), (1, 0));
+        let e = t.icmp_error.expect("an ICMP error");
+        assert_eq!((e.icmp_type, e.icmp_code, e.frame), (3, 13, 2));
+        assert_eq!(
+            e.reporter,
+            IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
+            "the gateway"
+        );
+        // 802.1Q-tagged Ethernet: the IP packet starts at byte 18.
+        let syn_ip = &frames[0].1[18..18 + 20 + 32];
+        let err = &frames[1].1;
+        assert_eq!(&err[0..6], &frames[0].1[6..12], "to the client's MAC");
+        assert_eq!(
+            &err[6..12],
+            &[0x00, 0x00, 0x5E, 0x00, 0x01, 0x01],
+            "from the VRRP MAC"
+        );
+        assert_eq!(err[18 + 9], 1, "ICMP");
+        let icmp = &err[18 + 20..18 + 20 + 8 + syn_ip.len()];
+        assert_eq!(&icmp[..2], &[3, 13]);
+        assert_eq!(&icmp[8..], syn_ip, "the whole SYN is quoted");
+        assert!(sums_to_zero(
+            etherparse::checksum::Sum16BitWords::new(),
+            icmp
+        ));
+    }
+
+    #[test]
+    fn udp_attempts_are_rejected_over_ipv6_or_dropped() {
+        use crate::scenario::Unreachable;
+        let mut rejected = planned(
+            AppSpec::Ntp,
+            reject(Unreachable::AdminProhibited),
+            Impairments::default(),
+        );
+        rejected.transport = Transport::UDP;
+        rejected.port = 123;
+        rejected.v6 = true;
+        let mut dropped = rejected.clone();
+        dropped.tcp_end = TcpEnd::Unanswered { syn_retries: 0 };
+        dropped.start = Span(10_000_000);
+        let (frames, truth) = run(vec![rejected, dropped]);
+        assert_eq!(frames.len(), 3, "request, error; request");
+        let r = &truth[0];
+        assert_eq!((r.client_stats.packets, r.server_stats.packets), (1, 0));
+        let e = r.icmp_error.expect("an ICMPv6 error");
+        assert_eq!((e.icmp_type, e.icmp_code), (1, 1));
+        assert_eq!(
+            e.reporter,
+            IpAddr::V6("fd00:0:0:1::1".parse::<Ipv6Addr>().expect("literal"))
+        );
+        let err = &frames[1].1;
+        let (src, dst) = (&err[18 + 8..18 + 24], &err[18 + 24..18 + 40]);
+        let icmp = &err[18 + 40..];
+        assert_eq!(&icmp[..2], &[1, 1]);
+        // The quoted packet is the request as sent (IPv6 header first).
+        assert_eq!(&icmp[8..], &frames[0].1[18..]);
+        let len = icmp.len() as u32;
+        let pseudo = etherparse::checksum::Sum16BitWords::new()
+            .add_slice(src)
+            .add_slice(dst)
+            .add_4bytes(len.to_be_bytes())
+            .add_4bytes([0, 0, 0, 58]);
+        assert!(sums_to_zero(pseudo, icmp));
+        let d = &truth[1];
+        assert_eq!((d.client_stats.packets, d.server_stats.packets), (1, 0));
+        assert_eq!((d.state, d.icmp_error), (ConnState::S0, None));
     }
 }

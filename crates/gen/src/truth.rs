@@ -7,6 +7,8 @@
 //! reassembled datagram; its non-first fragments are counted in `fragments`. ICMP echo flows use
 //! the type and its counterpart type as ports (8/0, 128/129), as Zeek and Community ID do.
 
+use std::net::IpAddr;
+
 use serde::{Deserialize, Serialize};
 
 use segscope_core::auth::AppProto;
@@ -56,6 +58,26 @@ pub struct TruthFlow {
     /// TCP segments seen before the segment preceding them.
     #[serde(skip_serializing_if = "is_zero", default)]
     pub reordered: u64,
+    /// The ICMP destination-unreachable that answered the attempt, quoting its first packet.
+    /// It is not counted in the flow's packets; Zeek logs it as its own `icmp` connection
+    /// (reporter to client, ports type/code), segscope attributes it to this flow.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub icmp_error: Option<TruthIcmpError>,
+}
+
+/// An ICMP error sent in answer to a flow's first packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TruthIcmpError {
+    /// 1-based frame number.
+    pub frame: u64,
+    /// Capture time.
+    pub ts: Timestamp,
+    /// Who sent it.
+    pub reporter: IpAddr,
+    /// ICMP or ICMPv6 type.
+    pub icmp_type: u8,
+    /// ICMP or ICMPv6 code.
+    pub icmp_code: u8,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -75,4 +97,9 @@ pub struct Truth {
     pub frames: u64,
     /// Flows, in order of first frame.
     pub flows: Vec<TruthFlow>,
+    /// What a ground-truth scenario means by construction: hosts, zones, intended and planted
+    /// edges, expected findings and maturity stages (absent for the bench, flows and demo
+    /// captures).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scenario: Option<crate::scenarios::truth::ScenarioFacts>,
 }

@@ -117,6 +117,13 @@ pub const EMBEDDED: &[(&str, &str)] = &[
             "/../../rules/findings.yaml"
         )),
     ),
+    (
+        "ztmm/networks.yaml",
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../rules/ztmm/networks.yaml"
+        )),
+    ),
 ];
 
 /// Where rule files are read from: the embedded defaults, overridden file by file by a user

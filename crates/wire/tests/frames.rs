@@ -343,7 +343,10 @@ fn icmp_admin_prohibited_quotes_the_tcp_flow_that_provoked_it() {
             transport: Transport::TCP,
         })
     );
-    assert_eq!((d.stats().icmp_errors, d.stats().icmp_quotes_truncated), (1, 0));
+    assert_eq!(
+        (d.stats().icmp_errors, d.stats().icmp_quotes_truncated),
+        (1, 0)
+    );
 }
 
 #[test]
@@ -384,7 +387,10 @@ fn truncated_quotes_keep_addresses_and_are_counted() {
     let p = d.decode(linktype::ETHERNET, &shorter).expect("decoded");
     assert_eq!(p.quoted, None);
     let s = d.stats();
-    assert_eq!((s.icmp_errors, s.icmp_quotes_truncated, s.decoded), (2, 2, 2));
+    assert_eq!(
+        (s.icmp_errors, s.icmp_quotes_truncated, s.decoded),
+        (2, 2, 2)
+    );
 }
 
 #[test]
