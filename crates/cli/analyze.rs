@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::CliResult;
 use crate::args::AnalyzeArgs;
-use crate::exit::{Failure, GATE};
+use crate::exit::{Failure, GATE, INTERNAL};
 use crate::run::{Plan, rule_source};
 use crate::summary;
 
@@ -49,7 +49,9 @@ pub(crate) fn run(a: AnalyzeArgs) -> CliResult {
         .as_deref()
         .map(|s| s.parse().map_err(Failure::usage))
         .transpose()?;
-    let mut inputs = AnalysisInputs::from_rules(&rule_source(&a.input))?;
+    let rules = rule_source(&a.input);
+    let mut inputs = AnalysisInputs::from_rules(&rules)?;
+    let rubric = segscope_score::Rubric::load(&rules)?;
     if let Some(path) = &a.inventory {
         inputs = inputs.with_inventory_file(path)?;
     }
@@ -90,6 +92,26 @@ pub(crate) fn run(a: AnalyzeArgs) -> CliResult {
         segscope_graph::to_graphml(&analysis).as_bytes(),
     )?;
     write(&a.out, "report.md", markdown(&report).as_bytes())?;
+    let (proposal, policy) = crate::zones::propose_into(
+        &a.out,
+        &analysis,
+        &inputs,
+        a.inventory.as_deref(),
+        &run.sources,
+        segscope_policy::zones::ZoneOptions::default(),
+        "segscope",
+    )?;
+    let score = segscope_score::score(&analysis, &rubric, None, None);
+    write(&a.out, "score.json", &json(&score)?)?;
+    let title = report.inputs.join(", ");
+    let (score_doc, zones_doc, policy_doc) = (value(&score)?, value(&proposal)?, value(&policy)?);
+    let mut sections = segscope_html::Sections::new(&title, &analysis);
+    sections.score = Some(&score_doc);
+    sections.zones = Some(&zones_doc);
+    sections.policy = Some(&policy_doc);
+    let html =
+        segscope_html::render(&sections).map_err(|e| Failure::new(INTERNAL, e.to_string()))?;
+    write(&a.out, "report.html", html.as_bytes())?;
     if !quiet {
         summary::print(&run);
         eprintln!(
@@ -120,9 +142,13 @@ fn gate(analysis: &Analysis, fail_on: Option<Severity>) -> ExitCode {
     ExitCode::from(GATE)
 }
 
+fn value<T: Serialize>(doc: &T) -> Result<serde_json::Value, Failure> {
+    serde_json::to_value(doc).map_err(|e| Failure::new(INTERNAL, e.to_string()))
+}
+
 fn json<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, Failure> {
-    let mut v = serde_json::to_vec_pretty(value)
-        .map_err(|e| Failure::new(crate::exit::INTERNAL, e.to_string()))?;
+    let mut v =
+        serde_json::to_vec_pretty(value).map_err(|e| Failure::new(INTERNAL, e.to_string()))?;
     v.push(b'\n');
     Ok(v)
 }

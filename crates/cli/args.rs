@@ -23,6 +23,16 @@ pub(crate) enum Command {
     Flows(FlowsArgs),
     /// Workload graph, flat-network metrics and lateral-movement findings, written to a directory.
     Analyze(AnalyzeArgs),
+    /// ZTMM v2.0 Networks-pillar score (score.json) recomputed from a report.json.
+    Score(ScoreArgs),
+    /// Default-deny zones and policy proposed from the traffic (zones.json, policy.yaml, zones.md).
+    Zones(crate::zones::ZonesArgs),
+    /// Check a policy.yaml, or export it for Kubernetes, Cilium, nftables or AWS.
+    Policy(crate::policy::PolicyArgs),
+    /// Replay traffic against a policy without enforcing it (audit.json, audit.md, blocked.jsonl).
+    Audit(crate::audit::AuditArgs),
+    /// Check the rule files and run the test cases they carry (exit 1 when one fails).
+    Rules(crate::rules::RulesArgs),
 }
 
 /// Where packets come from and how the pipeline treats them (shared by every command that
@@ -104,4 +114,26 @@ pub(crate) struct AnalyzeArgs {
     /// critical), for CI gating.
     #[arg(long, value_name = "SEVERITY")]
     pub(crate) fail_on: Option<String>,
+}
+
+/// `segscope score`.
+#[derive(Args, Debug)]
+pub(crate) struct ScoreArgs {
+    /// report.json written by `segscope analyze`.
+    #[arg(value_name = "REPORT")]
+    pub(crate) report: PathBuf,
+    /// Questionnaire answers (YAML) for what traffic cannot show; stages taken from it are
+    /// labelled `attested`, never `observed`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) attest: Option<PathBuf>,
+    /// Output file (written atomically); default standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub(crate) output: Option<PathBuf>,
+    /// Directory whose rule files replace the built-in ones (the rubric is
+    /// `ztmm/networks.yaml`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) rules: Option<PathBuf>,
+    /// No summary on stderr.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
 }

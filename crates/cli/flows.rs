@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use segscope_core::{FlowRecord, Timestamp};
-use segscope_engine::stages::Evidence;
+use segscope_engine::stages::{Evidence, merge_evidence};
 use segscope_engine::{EngineError, RecordStage, record_order};
 use segscope_report::atomic::{self, Output};
 use segscope_report::records::{EncodedRecords, RecordFormat, write_merged};
@@ -62,9 +62,7 @@ pub(crate) fn run(a: FlowsArgs) -> CliResult {
             .map_err(|e| EngineError::Output(format!("writing flow records: {e}")))
     })?;
     out.commit().map_err(|e| Failure::output(e.to_string()))?;
-    for counts in &summary.locals {
-        summary.stats.classify.merge(&counts.counts);
-    }
+    merge_evidence(&mut summary.stats, &summary.locals);
     if let Some(path) = &a.stats {
         let json = serde_json::to_vec_pretty(&summary.stats)
             .map_err(|e| Failure::output(e.to_string()))?;

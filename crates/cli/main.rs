@@ -3,10 +3,15 @@
 
 mod analyze;
 mod args;
+mod audit;
 mod exit;
 mod flows;
+mod policy;
+mod rules;
 mod run;
+mod score;
 mod summary;
+mod zones;
 
 use std::process::ExitCode;
 
@@ -21,6 +26,11 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Flows(a) => flows::run(a),
         Command::Analyze(a) => analyze::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Zones(a) => zones::run(a),
+        Command::Policy(a) => policy::run(a),
+        Command::Audit(a) => audit::run(a),
+        Command::Rules(a) => rules::run(a),
     };
     match result {
         Ok(code) => code,

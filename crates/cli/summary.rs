@@ -105,6 +105,21 @@ pub(crate) fn render<L>(s: &RunSummary<L>) -> String {
         n(f.payload_cap_denied),
         n(f.reorder_overflow)
     );
+    let r = &st.records;
+    if r.duration_ms.count > 0 {
+        let _ = writeln!(
+            o,
+            "  per record (p50 / p90 / p99 / max): duration {} / {} / {} / {} ms, bytes {} / {} / {} / {}",
+            n(r.duration_ms.p50),
+            n(r.duration_ms.p90),
+            n(r.duration_ms.p99),
+            n(r.duration_ms.max),
+            n(r.bytes.p50),
+            n(r.bytes.p90),
+            n(r.bytes.p99),
+            n(r.bytes.max)
+        );
+    }
     if !k.by_auth.is_empty() {
         let _ = writeln!(o, "  auth: {}", list(&k.by_auth));
         let _ = writeln!(

@@ -361,11 +361,18 @@ impl FrameSource for LiveSource {
                 }
             };
             let now = Instant::now();
-            if out.frames.len() >= *batch_frames || now >= deadline {
+            // While draining after a stop, the batch deadline does not apply: the call returns
+            // once the drain is over, with whatever it found.
+            if out.frames.len() >= *batch_frames || (now >= deadline && drain_until.is_none()) {
                 break;
             }
             if idle {
-                std::thread::sleep(IDLE_POLL.min(deadline - now));
+                let left = deadline.saturating_duration_since(now);
+                std::thread::sleep(if drain_until.is_some() {
+                    IDLE_POLL
+                } else {
+                    IDLE_POLL.min(left)
+                });
             }
         }
         self.arena.seal(out);

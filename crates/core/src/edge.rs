@@ -271,6 +271,13 @@ impl Edge {
         if let Some(m) = &f.evidence.mechanism {
             offer_small(&mut self.mechanisms, m);
         }
+        if let Some(leaf) = f.evidence.tls.as_ref().and_then(|t| t.server_certs.first()) {
+            const NINETY_DAYS_NS: i64 = 90 * 86_400 * 1_000_000_000;
+            self.server_certs_seen += 1;
+            if leaf.not_after.0.saturating_sub(leaf.not_before.0) <= NINETY_DAYS_NS {
+                self.short_lived_server_certs += 1;
+            }
+        }
         if let Some(tls) = &f.evidence.tls
             && let Some(leaf) = tls.client_certs.first()
         {

@@ -256,4 +256,34 @@ pub struct RunStats {
     pub flow: FlowStats,
     /// Classifier.
     pub classify: ClassifyStats,
+    /// How long and how large the records were: the figures to choose `--active-timeout`,
+    /// `--payload-budget` and the flow cap from.
+    #[serde(default)]
+    pub records: RecordShape,
+}
+
+/// Percentiles of a distribution (from an HDR histogram: three significant digits).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Values recorded.
+    pub count: u64,
+    /// Median.
+    pub p50: u64,
+    /// 90th percentile.
+    pub p90: u64,
+    /// 99th percentile.
+    pub p99: u64,
+    /// Largest value.
+    pub max: u64,
+}
+
+/// Distributions over the records written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordShape {
+    /// Duration of each record, in milliseconds.
+    pub duration_ms: Percentiles,
+    /// Application bytes of each record (both directions).
+    pub bytes: Percentiles,
+    /// Packets of each record (both directions).
+    pub packets: Percentiles,
 }

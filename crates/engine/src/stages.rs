@@ -7,10 +7,12 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use hdrhistogram::Histogram;
 use segscope_capture::{InputSpec, ReadOptions};
 use segscope_core::FlowRecord;
+use segscope_core::RunStats;
 use segscope_core::edge::EdgeSet;
-use segscope_core::stats::ClassifyStats;
+use segscope_core::stats::{ClassifyStats, Percentiles, RecordShape};
 use segscope_proto::Classifier;
 use segscope_proto::tls::ResumptionLinker;
 use segscope_rules::ProtocolRules;
@@ -18,12 +20,58 @@ use segscope_rules::ProtocolRules;
 use crate::{Control, EngineConfig, EngineError, RecordStage, RunSummary};
 
 /// Per-worker cross-flow evidence: links resumed TLS sessions to their full handshake, then
-/// counts each record's classification.
+/// counts each record's classification and records its duration and size.
 #[derive(Debug)]
 pub struct Evidence {
     linker: ResumptionLinker,
     /// Classification counters of the records seen.
     pub counts: ClassifyStats,
+    shape: Shape,
+}
+
+/// Histograms of record duration (ms), bytes and packets; mergeable across workers.
+#[derive(Debug, Clone)]
+struct Shape([Histogram<u64>; 3]);
+
+impl Shape {
+    fn new() -> Shape {
+        // Three significant digits, auto-resizing: exact enough for percentiles, a few KiB.
+        let h = || Histogram::new(3).expect("3 significant digits is a valid precision");
+        Shape([h(), h(), h()])
+    }
+
+    fn record(&mut self, r: &FlowRecord) {
+        let values = [
+            u64::try_from(r.duration.0 / 1_000_000).unwrap_or(0),
+            r.bytes(),
+            r.packets(),
+        ];
+        for (h, v) in self.0.iter_mut().zip(values) {
+            h.saturating_record(v);
+        }
+    }
+
+    fn add(&mut self, other: &Shape) {
+        for (h, o) in self.0.iter_mut().zip(&other.0) {
+            // Auto-resizing histograms of equal precision always add.
+            let _ = h.add(o);
+        }
+    }
+
+    fn summary(&self) -> RecordShape {
+        let p = |h: &Histogram<u64>| Percentiles {
+            count: h.len(),
+            p50: h.value_at_quantile(0.5),
+            p90: h.value_at_quantile(0.9),
+            p99: h.value_at_quantile(0.99),
+            max: h.max(),
+        };
+        RecordShape {
+            duration_ms: p(&self.0[0]),
+            bytes: p(&self.0[1]),
+            packets: p(&self.0[2]),
+        }
+    }
 }
 
 impl Evidence {
@@ -32,18 +80,30 @@ impl Evidence {
         Evidence {
             linker: ResumptionLinker::new(rules),
             counts: ClassifyStats::default(),
+            shape: Shape::new(),
         }
     }
 
-    /// Adds cross-flow indicators to one epoch's records (already in time order) and counts
-    /// them.
+    /// Adds cross-flow indicators to one epoch's records (already in time order), counts them
+    /// and records their shape.
     pub fn apply(&mut self, records: &mut [FlowRecord]) {
         for r in records.iter_mut() {
             self.linker.observe(r);
             self.counts.observe(r);
+            self.shape.record(r);
         }
         self.counts.tls_pairs_evicted = self.linker.evicted();
     }
+}
+
+/// Adds the workers' classification counts and record shapes to the run statistics.
+pub fn merge_evidence<'a>(stats: &mut RunStats, workers: impl IntoIterator<Item = &'a Evidence>) {
+    let mut shape = Shape::new();
+    for e in workers {
+        stats.classify.merge(&e.counts);
+        shape.add(&e.shape);
+    }
+    stats.records = shape.summary();
 }
 
 /// Reduces records to an [`EdgeSet`] per worker; the workers' sets are merged at the end.
@@ -85,13 +145,17 @@ impl RecordStage for EdgeStage {
     }
 }
 
-/// Merges the workers' edge sets and classification counts into one, in worker order.
+/// Merges the workers' edge sets into one (in worker order) and their evidence counters into
+/// the run statistics.
 pub fn merge_edges(summary: &mut RunSummary<EdgeLocal>) -> EdgeSet {
     let mut edges = EdgeSet::default();
     for l in &summary.locals {
         edges.merge(&l.edges);
-        summary.stats.classify.merge(&l.evidence.counts);
     }
+    merge_evidence(
+        &mut summary.stats,
+        summary.locals.iter().map(|l| &l.evidence),
+    );
     edges
 }
 

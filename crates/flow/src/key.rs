@@ -25,7 +25,10 @@ const REALM_KIND_SHIFT: u8 = 4;
 pub(crate) struct Scope {
     pub(crate) vlan: Option<u16>,
     pub(crate) inner_vlan: Option<u16>,
-    /// Innermost tunnel kind and id.
+    /// Innermost tunnel kind, and its id when the id names a network (a VXLAN or GENEVE VNI:
+    /// overlapping tenant address spaces). GRE keys and ERSPAN session ids are left out: they
+    /// may differ per direction (each end of a GRE tunnel, each mirror session), and would
+    /// split one conversation in two.
     pub(crate) realm: Option<(TunnelKind, Option<u32>)>,
 }
 
@@ -35,7 +38,10 @@ impl Scope {
         Scope {
             vlan: pkt.vlan,
             inner_vlan: pkt.inner_vlan,
-            realm: pkt.tunnel_hops().last().map(|hop| (hop.kind, hop.id)),
+            realm: pkt.tunnel_hops().last().map(|hop| match hop.kind {
+                TunnelKind::Vxlan | TunnelKind::Geneve => (hop.kind, hop.id),
+                _ => (hop.kind, None),
+            }),
         }
     }
 }

@@ -27,6 +27,62 @@ use crate::view::View;
 use crate::workload::{CriticalMark, CriticalSource, RoleSource, ServedService, Workload};
 use crate::{blast, enforcement};
 
+/// Where a server's VLAN tag only says where the capture saw its clients.
+///
+/// A flow carries the VLAN it was captured on. For routed traffic seen on the client's side
+/// of a router that is the client's VLAN, not the server's, and keying the server by it would
+/// split one server into a workload per client VLAN. So a server key is re-homed when its
+/// address never originates traffic on that VLAN and each of its clients originates on one
+/// VLAN only (a client seen on several VLANs points to overlapping address spaces instead):
+/// to the one VLAN on which the address does originate traffic, or to no VLAN when it
+/// originates on none. Addresses that originate on several VLANs keep their keys.
+fn place_routed_servers(edges: BTreeMap<EdgeKey, Edge>) -> BTreeMap<EdgeKey, Edge> {
+    let mut origin_vlans: BTreeMap<IpAddr, BTreeSet<Option<u16>>> = BTreeMap::new();
+    for k in edges.keys() {
+        origin_vlans
+            .entry(k.client.ip)
+            .or_default()
+            .insert(k.client.vlan);
+    }
+    let mut overlapping: BTreeSet<WorkloadKey> = BTreeSet::new();
+    for k in edges.keys() {
+        if origin_vlans.get(&k.client.ip).is_some_and(|v| v.len() > 1) {
+            overlapping.insert(k.server);
+        }
+    }
+    let home = |server: WorkloadKey| -> WorkloadKey {
+        let vlans = origin_vlans.get(&server.ip);
+        if server.vlan.is_none()
+            || vlans.is_some_and(|v| v.contains(&server.vlan))
+            || overlapping.contains(&server)
+        {
+            return server;
+        }
+        match vlans.map(|v| v.iter().collect::<Vec<_>>()).as_deref() {
+            None | Some([]) => WorkloadKey {
+                ip: server.ip,
+                vlan: None,
+            },
+            Some([only]) => WorkloadKey {
+                ip: server.ip,
+                vlan: **only,
+            },
+            Some(_) => server,
+        }
+    };
+    let mut placed: BTreeMap<EdgeKey, Edge> = BTreeMap::new();
+    for (mut k, e) in edges {
+        k.server = home(k.server);
+        match placed.entry(k) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(e);
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().merge(&e),
+        }
+    }
+    placed
+}
+
 /// Analyses an edge set: workloads, edges, segments, metrics, findings and blast radius.
 ///
 /// Takes the set by value because the analysis keeps its edges (clone it first if the caller
@@ -40,8 +96,9 @@ pub fn analyze(set: EdgeSet, inputs: &AnalysisInputs) -> Analysis {
         config,
     } = inputs;
     let space = AddressSpace::new(&config.internal_ranges);
+    let edge_map = place_routed_servers(set.edges);
     let EdgeSet {
-        edges: edge_map,
+        edges: _,
         names: name_map,
         first_ts,
         last_ts,

@@ -277,3 +277,31 @@ fn an_empty_capture_gives_an_empty_analysis_with_reasons() {
     assert!(segscope_graph::markdown_section(&a).contains("No findings."));
     assert!(segscope_graph::to_graphml(&a).contains("</graphml>"));
 }
+
+/// Routed traffic captured on the clients' VLANs: the server is one workload, not one per
+/// client VLAN, and a server that also originates traffic takes the VLAN it originates on.
+#[test]
+fn a_routed_server_is_one_workload_whatever_vlan_its_clients_are_on() {
+    let set = synth::edge_set(
+        "r.pcap",
+        &[
+            "10.0.10.5 -> 10.0.30.10 tcp/443 app=tls auth=tls_server_only vlan=10",
+            "10.0.20.5 -> 10.0.30.10 tcp/443 app=tls auth=tls_server_only vlan=20",
+            "10.0.10.5 -> 10.0.40.10 tcp/5432 app=postgresql auth=cleartext_credentials vlan=10",
+            "10.0.20.5 -> 10.0.40.10 tcp/5432 app=postgresql auth=cleartext_credentials vlan=20",
+            "10.0.40.10 -> 10.0.30.10 tcp/443 app=tls auth=tls_server_only vlan=40",
+        ],
+    )
+    .expect("flows");
+    let a = analyze(set, &inputs(None, None));
+    let keys: Vec<String> = a.workloads.iter().map(|w| w.key.to_string()).collect();
+    assert_eq!(
+        keys,
+        [
+            "10.0.10.5%vlan10",
+            "10.0.20.5%vlan20",
+            "10.0.30.10",
+            "10.0.40.10%vlan40"
+        ]
+    );
+}

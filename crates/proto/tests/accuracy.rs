@@ -118,6 +118,7 @@ fn auth_precision_and_recall_over_labelled_conversations() {
         println!("MISCLASSIFIED {w}");
     }
     println!("{} labelled conversations", convs.len());
+    assert!(convs.len() >= 100, "the labelled set is present");
     assert!(
         failures.is_empty(),
         "accuracy goals missed: {failures:#?}\n{wrong:#?}"

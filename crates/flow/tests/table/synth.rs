@@ -217,7 +217,8 @@ pub(crate) fn drive(data: &[u8], cfg: FlowConfig) -> Run {
 
 /// Checks the invariants every run must hold; returns a description of the first violation.
 pub(crate) fn check(run: &Run) -> Result<(), String> {
-    let in_records: u64 = run.records.iter().map(FlowRecord::packets).sum();
+    // A later fragment joins its datagram's packet: it is counted in `fragments`, not packets.
+    let in_records: u64 = run.records.iter().map(|r| r.packets() + r.fragments).sum();
     let elsewhere = run.stats.orphan_fragments
         + run.stats.icmp_errors_attributed
         + run.stats.icmp_errors_over_cap;
