@@ -1,6 +1,7 @@
 //! The graph stage on the generated enterprise lab (`captures/lab.pcapng`) against its ground
-//! truth (`captures/lab.json`, known by construction): every planted lateral-movement edge and
-//! the planted scan are reported, the jump host's legitimate admin path raises no finding, and
+//! truth (`captures/lab.json`, known by construction): every planted lateral-movement edge is
+//! reported (answered sessions as movement, attempts the lab's firewall blocked as attempted
+//! movement), the planted scan is reported, the jump host's legitimate admin path raises no finding, and
 //! behaviour alone (no inventory) recovers the roles of at least 90 % of the hosts.
 
 use std::collections::BTreeMap;
@@ -36,13 +37,17 @@ fn lab() -> (ScenarioFacts, Analysis) {
     )
 }
 
-/// (client, server, port) of every edge cited by findings of `kind`.
-fn cited(a: &Analysis, kind: FindingKind) -> Vec<(IpAddr, IpAddr, u16)> {
+/// (client, server, port, attempted) of every edge cited by findings of `kind`.
+fn cited(a: &Analysis, kind: FindingKind) -> Vec<(IpAddr, IpAddr, u16, bool)> {
     a.findings
         .iter()
         .filter(|f| f.kind == kind)
-        .flat_map(|f| f.edges.iter())
-        .map(|e| (e.client.ip, e.server.ip, e.port))
+        .flat_map(|f| {
+            let attempted = f.rule == "lateral_movement.attempted";
+            f.edges
+                .iter()
+                .map(move |e| (e.client.ip, e.server.ip, e.port, attempted))
+        })
         .collect()
 }
 
@@ -50,14 +55,29 @@ fn cited(a: &Analysis, kind: FindingKind) -> Vec<(IpAddr, IpAddr, u16)> {
 fn planted_lateral_movement_and_scan_are_reported_and_the_admin_path_is_not() {
     let (facts, a) = lab();
     let lateral = cited(&a, FindingKind::LateralMovement);
+    let blocked = facts
+        .lateral_movement
+        .iter()
+        .filter(|lm| !lm.established)
+        .count();
+    assert!(
+        blocked > 0 && blocked < facts.lateral_movement.len(),
+        "the lab plants both answered and blocked movement"
+    );
     let missed: Vec<String> = facts
         .lateral_movement
         .iter()
-        .filter(|lm| !lateral.contains(&(lm.source_ip, lm.target_ip, lm.port)))
-        .map(|lm| format!("{} -> {} port {}", lm.source, lm.target, lm.port))
+        .filter(|lm| !lateral.contains(&(lm.source_ip, lm.target_ip, lm.port, !lm.established)))
+        .map(|lm| {
+            format!(
+                "{} -> {} port {} (established: {})",
+                lm.source, lm.target, lm.port, lm.established
+            )
+        })
         .collect();
     println!(
-        "lateral movement: {} planted, {} reported as findings",
+        "lateral movement: {} planted ({blocked} blocked by the lab firewall), {} reported as \
+         findings of the right rule",
         facts.lateral_movement.len(),
         facts.lateral_movement.len() - missed.len()
     );

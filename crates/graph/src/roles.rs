@@ -73,6 +73,31 @@ pub(crate) fn infer(b: &Behaviour, rules: &RoleRules) -> (Role, String) {
             ),
         );
     }
+    let m = &rules.management;
+    let manages = b.admin_targets >= m.min_targets
+        && b.other_services_used <= m.max_other_services
+        && f64::from(b.admin_targets)
+            >= m.min_established_share.value * f64::from(b.admin_targets_tried.max(1));
+    let management = || {
+        (
+            Role::Management,
+            format!(
+                "admin sessions to {} servers ({} tried), {} other services used",
+                b.admin_targets, b.admin_targets_tried, b.other_services_used
+            ),
+        )
+    };
+    // A jump host is monitored like any other host (an SNMP agent, a syslog or NTP peer):
+    // serving only infrastructure protocols does not outweigh what it does.
+    let serves_only_infrastructure = b.served.iter().filter(|s| !s.admin).all(|s| {
+        rules.servers.iter().any(|sig| {
+            sig.role.value == Role::Infrastructure
+                && sig.services.matches(s.app, s.transport, s.port)
+        })
+    });
+    if manages && serves_only_infrastructure {
+        return management();
+    }
     for sig in &rules.servers {
         let best = b
             .served
@@ -88,19 +113,8 @@ pub(crate) fn infer(b: &Behaviour, rules: &RoleRules) -> (Role, String) {
     if let Some(scan) = &b.scan {
         return (Role::Scanner, scan.clone());
     }
-    let m = &rules.management;
-    if b.admin_targets >= m.min_targets
-        && b.other_services_used <= m.max_other_services
-        && f64::from(b.admin_targets)
-            >= m.min_established_share.value * f64::from(b.admin_targets_tried.max(1))
-    {
-        return (
-            Role::Management,
-            format!(
-                "admin sessions to {} servers ({} tried), {} other services used",
-                b.admin_targets, b.admin_targets_tried, b.other_services_used
-            ),
-        );
+    if manages {
+        return management();
     }
     let served_plain: Vec<&Served> = b.served.iter().filter(|s| !s.admin).collect();
     let w = &rules.workstation;
@@ -221,6 +235,20 @@ mod tests {
             ..Behaviour::default()
         };
         assert_eq!(infer(&jump, &r).0, Role::Management);
+        let monitored_jump = Behaviour {
+            served: vec![served(Transport::UDP, 161, AppProto::Snmp, 1)],
+            ..jump.clone()
+        };
+        assert_eq!(
+            infer(&monitored_jump, &r).0,
+            Role::Management,
+            "an SNMP agent on a jump host does not make it infrastructure"
+        );
+        let managing_db = Behaviour {
+            served: vec![served(Transport::TCP, 5432, AppProto::Postgresql, 3)],
+            ..jump.clone()
+        };
+        assert_eq!(infer(&managing_db, &r).0, Role::Database);
         let failing = Behaviour {
             admin_targets: 4,
             admin_targets_tried: 40,

@@ -437,6 +437,8 @@ pub struct LateralMovementRule {
     pub outside_admin_path: Severity,
     /// One source reaching many peers on the same admin service.
     pub fan_out: FanOutRule,
+    /// Admin attempts that were never answered, from a source that is not a scanner.
+    pub attempted: Severity,
     /// Severity when the target is a critical asset (the higher of the two applies).
     pub critical_asset: Severity,
     /// Treat inferred jump hosts (role `management` from behaviour) as the admin path.

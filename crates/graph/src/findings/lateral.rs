@@ -3,8 +3,11 @@
 //! from outside the admin path, and one source reaching many peers on the same admin service
 //! (fan-out).
 //!
-//! Only answered east-west admin sessions count (failed ones are scans or noise). Sources on
-//! the admin path (declared admin sources, inventory jump hosts, and inferred jump hosts when
+//! Answered east-west admin sessions are movement; admin attempts that never got an answer
+//! (no reply, reset, ICMP prohibited) towards the same kinds of target are reported once per
+//! source as *attempted* movement, at their own severity: the firewall stopped them, but a
+//! workstation trying SSH, SMB and RDP on servers is what a compromised host does. Sources
+//! that are scanners have their own finding. Sources on the admin path (declared admin sources, inventory jump hosts, and inferred jump hosts when
 //! the rules trust them) never produce a finding; admin protocols that are the server's own
 //! service (SMB to a file server) are not admin sessions.
 
@@ -13,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use segscope_core::auth::AuthClass;
 use segscope_rules::findings::{FindingKind, Role, Severity};
 
+use crate::edge::EdgeStatus;
 use crate::findings::{Draft, Finding, label, list};
 use crate::view::View;
 use crate::workload::Workload;
@@ -75,8 +79,11 @@ struct Candidate {
 pub(crate) fn findings(v: &View<'_>) -> Vec<Finding> {
     let rule = &v.rules.lateral_movement;
     let mut groups: BTreeMap<(usize, String), Vec<Candidate>> = BTreeMap::new();
+    let mut attempts: BTreeMap<usize, Vec<Candidate>> = BTreeMap::new();
     for (i, e) in v.live_edges() {
-        if !(e.is_admin_session() && e.east_west) {
+        let answered = e.is_admin_session();
+        let attempted = e.status == EdgeStatus::AttemptsOnly && !e.expected_service_use;
+        if !((answered || attempted) && e.east_west) {
             continue;
         }
         let Some(service) = &e.admin_service else {
@@ -84,21 +91,30 @@ pub(crate) fn findings(v: &View<'_>) -> Vec<Finding> {
         };
         let (ci, si) = v.ends.get(i).copied().unwrap_or_default();
         let sub = classify(v, ci, si);
-        let to_workstation =
-            workstation_like(v.workload(si).role) && v.workload(ci).admin_source.is_none();
-        if sub.is_none() && !to_workstation {
-            continue;
+        let (client, server) = (v.workload(ci), v.workload(si));
+        let to_workstation = workstation_like(server.role) && client.admin_source.is_none();
+        let candidate = Candidate {
+            edge: i,
+            server: si,
+            sub,
+        };
+        if answered && (sub.is_some() || to_workstation) {
+            groups
+                .entry((ci, service.clone()))
+                .or_default()
+                .push(candidate);
+        } else if attempted
+            && client.role != Role::Scanner
+            && client.admin_source.is_none()
+            && (sub.is_some() || to_workstation || server.role == Role::Management)
+        {
+            attempts.entry(ci).or_default().push(candidate);
         }
-        groups
-            .entry((ci, service.clone()))
-            .or_default()
-            .push(Candidate {
-                edge: i,
-                server: si,
-                sub,
-            });
     }
-    let mut out = Vec::new();
+    let mut out: Vec<Finding> = attempts
+        .into_iter()
+        .map(|(ci, cands)| attempted(v, ci, &cands))
+        .collect();
     for ((ci, service), cands) in groups {
         let peers: BTreeSet<usize> = cands.iter().map(|c| c.server).collect();
         if peers.len() >= rule.fan_out.min_peers as usize {
@@ -139,6 +155,67 @@ fn sub_severity(v: &View<'_>, sub: Sub) -> Severity {
         Sub::PeerToPeer => r.peer_to_peer,
         Sub::OutsideAdminPath => r.outside_admin_path,
     }
+}
+
+/// One finding per source for its unanswered admin attempts, citing the failed flows.
+fn attempted(v: &View<'_>, ci: usize, cands: &[Candidate]) -> Finding {
+    let client = v.workload(ci);
+    let servers: BTreeSet<usize> = cands.iter().map(|c| c.server).collect();
+    let mut services: BTreeSet<String> = BTreeSet::new();
+    let (mut flows, mut prohibited, mut rejected, mut no_reply) = (0, 0, 0, 0);
+    let mut edges = Vec::new();
+    let mut evidence = Vec::new();
+    for c in cands {
+        if let Some(e) = v.edges.get(c.edge) {
+            services.extend(e.admin_service.as_deref().map(str::to_uppercase));
+            flows += e.edge.flows;
+            prohibited += e.edge.admin_prohibited;
+            rejected += e.edge.rejected;
+            no_reply += e.edge.no_reply;
+            edges.push(e.key);
+            evidence.extend(e.edge.failed_evidence.flows().iter().take(2).cloned());
+        }
+    }
+    let services: Vec<String> = services.into_iter().collect();
+    let server_labels: Vec<String> = servers.iter().map(|&s| label(v.workload(s))).collect();
+    let n = servers.len();
+    let plural = if n == 1 { "" } else { "s" };
+    Draft {
+        kind: FindingKind::LateralMovement,
+        subject: format!("{}|attempted", client.key),
+        rule: "lateral_movement.attempted".to_owned(),
+        severity: v.rules.lateral_movement.attempted,
+        title: format!(
+            "{} tried {} on {n} host{plural}; no attempt was answered",
+            client.display_name,
+            services.join(", ")
+        ),
+        explanation: format!(
+            "{} ({}, segment {}) attempted {} to {} and got no session: {flows} flows, {prohibited} \
+             refused with ICMP administratively prohibited, {rejected} reset, {no_reply} \
+             unanswered. The network stopped these attempts (default-deny evidence), but a \
+             {} probing admin services on servers and peers is what a compromised host does \
+             before it moves.",
+            label(client),
+            client.role,
+            client.segment,
+            services.join(", "),
+            list(&server_labels, 8),
+            client.role.as_str().replace('_', " "),
+        ),
+        workloads: std::iter::once(client.key)
+            .chain(servers.iter().map(|&s| v.workload(s).key))
+            .collect(),
+        segments: Vec::new(),
+        edges,
+        evidence,
+        remediation: format!(
+            "Find out what on {} opened these connections (endpoint telemetry, the user's \
+             session at the first frame cited) and keep the deny rules that stopped them.",
+            client.display_name
+        ),
+    }
+    .finish(v.rules.evidence_per_finding, v.basis)
 }
 
 fn role_phrase(w: &Workload) -> String {
