@@ -21,11 +21,11 @@ use std::time::{Duration, Instant};
 use segscope_capture::{FrameBatch, FrameSource, InputSpec, ReadOptions};
 use segscope_core::{Classification, Classify, DirPayload, FlowMeta, FlowRecord};
 use segscope_engine::stages::{EdgeStage, merge_edges};
-use segscope_engine::{Control, EngineConfig, RecordStage};
+use segscope_engine::{Control, EngineConfig, RecordStage, RunSummary};
 use segscope_gen::capture::Format;
 use segscope_gen::{Mode, generate, parse_size};
 use segscope_proto::Classifier;
-use segscope_rules::RuleSource;
+use segscope_rules::{ProtocolRules, RuleSource};
 
 /// Answers nothing: the pipeline without protocol classification.
 struct Nothing;
@@ -139,35 +139,53 @@ fn engine(workers: usize) -> EngineConfig {
     }
 }
 
-/// Decoding and flow tables, records counted, no classification.
-fn flows_without_classification(path: &Path, workers: usize) -> (u64, u64) {
+/// The pipeline over `path` with `classifier` and `stage`.
+fn pipeline<S: RecordStage>(
+    path: &Path,
+    workers: usize,
+    classifier: Arc<dyn Classify>,
+    stage: &S,
+) -> RunSummary<S::Local> {
     let mut source = open(path);
-    let s = segscope_engine::run(
+    segscope_engine::run(
         source.as_mut(),
         &engine(workers),
-        Arc::new(Nothing),
-        &CountStage,
+        classifier,
+        stage,
         &Control::default(),
         &mut |_| Ok(()),
     )
-    .expect("pipeline");
+    .expect("pipeline")
+}
+
+fn rules() -> Arc<ProtocolRules> {
+    Arc::new(RuleSource::embedded().protocols().expect("rules"))
+}
+
+/// Decoding and flow tables, records counted, no classification.
+fn flows_without_classification(path: &Path, workers: usize) -> (u64, u64) {
+    let s = pipeline(path, workers, Arc::new(Nothing), &CountStage);
+    (s.stats.decode.frames, s.locals.iter().sum())
+}
+
+/// Decoding, flow tables and protocol classification, records counted: the `flows` command
+/// without output encoding. Against [`flows_without_classification`] it is the cost of
+/// classification alone.
+fn flows_with_classification(path: &Path, workers: usize) -> (u64, u64) {
+    let s = pipeline(
+        path,
+        workers,
+        Arc::new(Classifier::new(rules())),
+        &CountStage,
+    );
     (s.stats.decode.frames, s.locals.iter().sum())
 }
 
 /// The `analyze` path: classification, TLS linking and edge aggregation.
 fn analyze_edges(path: &Path, workers: usize) -> (u64, u64) {
-    let rules = Arc::new(RuleSource::embedded().protocols().expect("rules"));
-    let mut source = open(path);
-    let stage = EdgeStage::new(rules.clone());
-    let mut s = segscope_engine::run(
-        source.as_mut(),
-        &engine(workers),
-        Arc::new(Classifier::new(rules)),
-        &stage,
-        &Control::default(),
-        &mut |_| Ok(()),
-    )
-    .expect("pipeline");
+    let rules = rules();
+    let classifier = Arc::new(Classifier::new(rules.clone()));
+    let mut s = pipeline(path, workers, classifier, &EdgeStage::new(rules));
     let edges = merge_edges(&mut s);
     std::hint::black_box(edges.edges.len());
     (s.stats.decode.frames, s.stats.flow.records)
@@ -217,12 +235,20 @@ fn bench_file(label: &str, path: &Path, runs: usize) {
             Box::new(|| flows_without_classification(path, 1)),
         ),
         (
+            "flows with classification, 1 worker".into(),
+            Box::new(|| flows_with_classification(path, 1)),
+        ),
+        (
             "analyze path (classify + edges), 1 worker".into(),
             Box::new(|| analyze_edges(path, 1)),
         ),
         (
             format!("flows, no classification, {workers} workers"),
             Box::new(|| flows_without_classification(path, workers)),
+        ),
+        (
+            format!("flows with classification, {workers} workers"),
+            Box::new(|| flows_with_classification(path, workers)),
         ),
         (
             format!("analyze path (classify + edges), {workers} workers"),
