@@ -35,7 +35,8 @@ impl TeeSource {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let tmp = NamedTempFile::new_in(dir).map_err(|e| write_error(path, e))?;
+        let tmp =
+            segscope_report::atomic::output_tempfile(dir).map_err(|e| write_error(path, e))?;
         let writer = PcapngWriter::new(BufWriter::with_capacity(1 << 20, tmp))
             .map_err(|e| write_error(path, e))?;
         Ok(TeeSource {

@@ -37,7 +37,7 @@ impl Output {
                     Some(d) if !d.as_os_str().is_empty() => d,
                     _ => Path::new("."),
                 };
-                let tmp = NamedTempFile::new_in(dir).map_err(|e| {
+                let tmp = output_tempfile(dir).map_err(|e| {
                     io::Error::new(
                         e.kind(),
                         format!("cannot create a file in {}: {e}", dir.display()),
@@ -105,6 +105,18 @@ pub fn ensure_dir(dir: &Path) -> io::Result<()> {
         .map_err(|e| io::Error::new(e.kind(), format!("cannot create {}: {e}", dir.display())))
 }
 
+/// A temporary file in `dir` created with mode 0666 less the umask, as any file the user
+/// creates, rather than tempfile's private 0600: the rename makes it the output itself.
+pub fn output_tempfile(dir: &Path) -> std::io::Result<NamedTempFile> {
+    let mut builder = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder.tempfile_in(dir)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +130,26 @@ mod tests {
         assert!(!path.exists(), "nothing visible before commit");
         out.commit().expect("commit");
         assert_eq!(fs::read(&path).expect("read"), b"hello");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn committed_file_has_the_mode_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let plain = dir.path().join("plain.txt");
+        fs::File::create(&plain).expect("create plain");
+        let path = dir.path().join("out.txt");
+        Output::create(Some(&path))
+            .expect("create")
+            .commit()
+            .expect("commit");
+        let mode = |p: &Path| fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(
+            mode(&path),
+            mode(&plain),
+            "umask applies, not tempfile's 0600"
+        );
     }
 
     #[test]
