@@ -6,10 +6,12 @@
 //! cargo bench --bench throughput                         # 1 GiB mix and 1 M concurrent flows
 //! SEGSCOPE_BENCH_SIZE=256MiB cargo bench --bench throughput
 //! SEGSCOPE_BENCH_CAPTURE=/path/to/your.pcap cargo bench --bench throughput
+//! SEGSCOPE_BENCH_ONLY="1 worker" cargo bench --bench throughput   # variants whose name has it
 //! ```
 //!
 //! Each variant runs `SEGSCOPE_BENCH_RUNS` times (default 3) on a warm page cache; the median
-//! wall time, the process CPU time of that run and the peak resident memory are printed, with
+//! wall time, the process CPU time of that run, the peak resident memory and the peak of the
+//! payload retained for classification (part of that memory) are printed, with
 //! the ratio `floor wall / variant wall` (1.0 = as fast as the bare loop, 0.5 = half as fast).
 //! Not a criterion benchmark: one iteration takes seconds and the figure wanted is a ratio
 //! between whole programs, not a per-call distribution.
@@ -57,6 +59,8 @@ struct Run {
     peak_rss: u64,
     packets: u64,
     flows: u64,
+    /// Payload retained for classification at its peak (part of `peak_rss`).
+    peak_payload: u64,
 }
 
 /// User + system time of this process (all threads), from `/proc/self/stat`.
@@ -87,22 +91,26 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn measure(f: &mut dyn FnMut() -> (u64, u64)) -> Run {
+/// What a variant counted: packets, flows and the peak of retained payload bytes.
+type Counts = (u64, u64, u64);
+
+fn measure(f: &mut dyn FnMut() -> Counts) -> Run {
     reset_peak_rss();
     let cpu0 = process_cpu();
     let t0 = Instant::now();
-    let (packets, flows) = f();
+    let (packets, flows, peak_payload) = f();
     Run {
         wall: t0.elapsed(),
         cpu: process_cpu().saturating_sub(cpu0),
         peak_rss: peak_rss(),
         packets,
         flows,
+        peak_payload,
     }
 }
 
 /// The floor: libpcap's `pcap_next_ex` loop through the `pcap` crate, counting packets and bytes.
-fn libpcap_loop(path: &Path) -> (u64, u64) {
+fn libpcap_loop(path: &Path) -> Counts {
     let mut cap = pcap::Capture::from_file(path).expect("libpcap opens the capture");
     let (mut packets, mut bytes) = (0u64, 0u64);
     while let Ok(p) = cap.next_packet() {
@@ -110,7 +118,7 @@ fn libpcap_loop(path: &Path) -> (u64, u64) {
         bytes += u64::from(p.header.caplen);
     }
     std::hint::black_box(bytes);
-    (packets, 0)
+    (packets, 0, 0)
 }
 
 fn open(path: &Path) -> Box<dyn FrameSource> {
@@ -122,14 +130,14 @@ fn open(path: &Path) -> Box<dyn FrameSource> {
 }
 
 /// segscope's reader alone: frames in batches, nothing decoded.
-fn reader_only(path: &Path) -> (u64, u64) {
+fn reader_only(path: &Path) -> Counts {
     let mut source = open(path);
     let mut batch = FrameBatch::default();
     let mut packets = 0;
     while source.next_batch(&mut batch).expect("read") {
         packets += batch.iter().count() as u64;
     }
-    (packets, 0)
+    (packets, 0, 0)
 }
 
 fn engine(workers: usize) -> EngineConfig {
@@ -163,32 +171,44 @@ fn rules() -> Arc<ProtocolRules> {
 }
 
 /// Decoding and flow tables, records counted, no classification.
-fn flows_without_classification(path: &Path, workers: usize) -> (u64, u64) {
+fn flows_without_classification(path: &Path, workers: usize) -> Counts {
     let s = pipeline(path, workers, Arc::new(Nothing), &CountStage);
-    (s.stats.decode.frames, s.locals.iter().sum())
+    (
+        s.stats.decode.frames,
+        s.locals.iter().sum(),
+        s.stats.flow.peak_payload_bytes,
+    )
 }
 
 /// Decoding, flow tables and protocol classification, records counted: the `flows` command
 /// without output encoding. Against [`flows_without_classification`] it is the cost of
 /// classification alone.
-fn flows_with_classification(path: &Path, workers: usize) -> (u64, u64) {
+fn flows_with_classification(path: &Path, workers: usize) -> Counts {
     let s = pipeline(
         path,
         workers,
         Arc::new(Classifier::new(rules())),
         &CountStage,
     );
-    (s.stats.decode.frames, s.locals.iter().sum())
+    (
+        s.stats.decode.frames,
+        s.locals.iter().sum(),
+        s.stats.flow.peak_payload_bytes,
+    )
 }
 
 /// The `analyze` path: classification, TLS linking and edge aggregation.
-fn analyze_edges(path: &Path, workers: usize) -> (u64, u64) {
+fn analyze_edges(path: &Path, workers: usize) -> Counts {
     let rules = rules();
     let classifier = Arc::new(Classifier::new(rules.clone()));
     let mut s = pipeline(path, workers, classifier, &EdgeStage::new(rules));
     let edges = merge_edges(&mut s);
     std::hint::black_box(edges.edges.len());
-    (s.stats.decode.frames, s.stats.flow.records)
+    (
+        s.stats.decode.frames,
+        s.stats.flow.records,
+        s.stats.flow.peak_payload_bytes,
+    )
 }
 
 /// A generated capture under `target/bench/`, written once and reused.
@@ -220,7 +240,7 @@ fn bench_file(label: &str, path: &Path, runs: usize) {
         size as f64 / 1_048_576.0
     );
     let workers = segscope_engine::default_workers();
-    type Variant<'a> = (String, Box<dyn Fn() -> (u64, u64) + 'a>);
+    type Variant<'a> = (String, Box<dyn Fn() -> Counts + 'a>);
     let variants: Vec<Variant<'_>> = vec![
         (
             "libpcap read loop (floor)".into(),
@@ -255,10 +275,17 @@ fn bench_file(label: &str, path: &Path, runs: usize) {
             Box::new(|| analyze_edges(path, workers)),
         ),
     ];
-    println!("| variant | wall s | CPU s | packets/s | vs floor (wall) | peak RSS MiB | flows |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| variant | wall s | CPU s | packets/s | vs floor (wall) | peak RSS MiB | of it payload MiB | flows |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    // The floor always runs: every other figure is a ratio against it.
+    let only = std::env::var("SEGSCOPE_BENCH_ONLY").unwrap_or_default();
     let mut floor = None;
-    for (name, f) in &variants {
+    for (i, (name, f)) in variants.iter().enumerate() {
+        if i > 0 && !name.contains(only.as_str()) {
+            continue;
+        }
         let run = median(
             (0..runs)
                 .map(|_| measure(&mut || f()))
@@ -266,12 +293,13 @@ fn bench_file(label: &str, path: &Path, runs: usize) {
         );
         let floor_wall = *floor.get_or_insert(run.wall);
         println!(
-            "| {name} | {:.3} | {:.2} | {:.2} M | {:.2} | {:.0} | {} |",
+            "| {name} | {:.3} | {:.2} | {:.2} M | {:.2} | {:.0} | {:.0} | {} |",
             run.wall.as_secs_f64(),
             run.cpu.as_secs_f64(),
             run.packets as f64 / run.wall.as_secs_f64() / 1e6,
             floor_wall.as_secs_f64() / run.wall.as_secs_f64(),
             run.peak_rss as f64 / 1_048_576.0,
+            run.peak_payload as f64 / 1_048_576.0,
             run.flows
         );
     }

@@ -99,7 +99,8 @@ pub(crate) fn render<L>(s: &RunSummary<L>) -> String {
     );
     let _ = writeln!(
         o,
-        "  payload: budget reached {}, gaps {}, retained-memory cap denied {}, reorder overflow {}",
+        "  payload: peak retained {} bytes, budget reached {}, gaps {}, retained-memory cap denied {}, reorder overflow {}",
+        n(f.peak_payload_bytes),
         n(f.payload_budget_reached),
         n(f.payload_gaps),
         n(f.payload_cap_denied),

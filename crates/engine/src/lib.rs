@@ -227,10 +227,25 @@ impl<S: RecordStage> Shard<S> {
         self.emit(stage, control)
     }
 
-    /// Flushes every open flow; returns the final epoch's stage output.
-    fn finish(&mut self, stage: &S, control: &Control) -> S::Out {
-        self.table.flush(&mut self.out);
-        self.emit(stage, control)
+    /// Flushes every open flow, one epoch per window of [`flush_bounds`]; false when `send`
+    /// refused an epoch's output.
+    fn finish(
+        &mut self,
+        bounds: &[Option<Timestamp>],
+        stage: &S,
+        control: &Control,
+        send: &mut dyn FnMut(S::Out) -> bool,
+    ) -> bool {
+        for bound in bounds {
+            match bound {
+                Some(until) => self.table.flush_until(*until, &mut self.out),
+                None => self.table.flush(&mut self.out),
+            }
+            if !send(self.emit(stage, control)) {
+                return false;
+            }
+        }
+        true
     }
 
     fn emit(&mut self, stage: &S, control: &Control) -> S::Out {
@@ -307,8 +322,13 @@ fn run_inline<S: RecordStage>(
         let out = shard.batch(&batch, stage, control);
         on_epoch(vec![out])?;
     }
-    let out = shard.finish(stage, control);
-    on_epoch(vec![out])?;
+    let mut failed = None;
+    shard.finish(&flush_bounds(span), stage, control, &mut |out| {
+        on_epoch(vec![out]).map_err(|e| failed = Some(e)).is_ok()
+    });
+    if let Some(e) = failed {
+        return Err(e);
+    }
     Ok(Outcome {
         decode: shard.decoder.stats(),
         flow: shard.table.stats(),
@@ -319,7 +339,31 @@ fn run_inline<S: RecordStage>(
 
 enum Work {
     Batch(Arc<FrameBatch>),
-    Finish,
+    /// End of input, with the windows of [`flush_bounds`].
+    Finish(Arc<[Option<Timestamp>]>),
+}
+
+/// End-of-input records are handed to the stages in this many epochs, split by the time of
+/// their first packet, so that the records of a million open flows are never all built at once
+/// (peak memory) and the stages start on them early.
+const FLUSH_WINDOWS: i128 = 256;
+
+/// The upper bounds of the end-of-input epochs: equal slices of the input's packet-time span,
+/// the same for every shard (so 1 worker and N workers write the same records in the same
+/// order), the last one open (`None`) so that nothing is left behind.
+fn flush_bounds(span: Option<(Timestamp, Timestamp)>) -> Vec<Option<Timestamp>> {
+    let mut bounds = Vec::new();
+    if let Some((first, last)) = span {
+        let width = (i128::from(last.0) - i128::from(first.0)) / FLUSH_WINDOWS;
+        if width > 0 {
+            bounds.extend((1..FLUSH_WINDOWS).map(|k| {
+                let t = i128::from(first.0) + k * width;
+                Some(Timestamp(i64::try_from(t).unwrap_or(i64::MAX)))
+            }));
+        }
+    }
+    bounds.push(None);
+    bounds
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -354,11 +398,12 @@ fn run_sharded<S: RecordStage>(
             handles.push(scope.spawn(move || {
                 let mut shard = Shard::new(index, workers, cfg, classifier, stage, sources);
                 for work in input {
-                    let out = match work {
-                        Work::Batch(b) => shard.batch(&b, stage, control),
-                        Work::Finish => shard.finish(stage, control),
+                    let sent = match work {
+                        Work::Batch(b) => output.send(shard.batch(&b, stage, control)).is_ok(),
+                        Work::Finish(bounds) => shard
+                            .finish(&bounds, stage, control, &mut |out| output.send(out).is_ok()),
                     };
-                    if output.send(out).is_err() {
+                    if !sent {
                         break;
                     }
                 }
@@ -391,7 +436,8 @@ fn run_sharded<S: RecordStage>(
                         }
                     }
                 }
-                send_all(&|| Work::Finish);
+                let bounds: Arc<[Option<Timestamp>]> = flush_bounds(span).into();
+                send_all(&|| Work::Finish(bounds.clone()));
                 Ok(span)
             },
         );
@@ -450,6 +496,7 @@ fn add_flow_stats(into: &mut FlowStats, f: &FlowStats) {
         flushed_at_end,
         flows_evicted,
         peak_open_flows,
+        peak_payload_bytes,
         time_went_backwards,
         icmp_errors_attributed,
         icmp_errors_unmatched,
@@ -469,6 +516,7 @@ fn add_flow_stats(into: &mut FlowStats, f: &FlowStats) {
     into.flushed_at_end += flushed_at_end;
     into.flows_evicted += flows_evicted;
     into.peak_open_flows += peak_open_flows;
+    into.peak_payload_bytes += peak_payload_bytes;
     into.time_went_backwards += time_went_backwards;
     into.icmp_errors_attributed += icmp_errors_attributed;
     into.icmp_errors_unmatched += icmp_errors_unmatched;
@@ -479,4 +527,26 @@ fn add_flow_stats(into: &mut FlowStats, f: &FlowStats) {
     into.retransmissions += retransmissions;
     into.orphan_fragments += orphan_fragments;
     into.icmp_errors_over_cap += icmp_errors_over_cap;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flush_bounds_split_the_span_and_end_open() {
+        assert_eq!(flush_bounds(None), vec![None]);
+        let t = Timestamp(1_000);
+        assert_eq!(flush_bounds(Some((t, Timestamp(1_100)))), vec![None]);
+        let bounds = flush_bounds(Some((Timestamp(0), Timestamp(2_560_000))));
+        assert_eq!(bounds.len(), 256);
+        assert_eq!(bounds[0], Some(Timestamp(10_000)));
+        assert_eq!(bounds[254], Some(Timestamp(2_550_000)));
+        assert_eq!(bounds[255], None);
+        let wide = flush_bounds(Some((Timestamp(i64::MIN), Timestamp(i64::MAX))));
+        assert!(wide.windows(2).all(|w| match (w[0], w[1]) {
+            (Some(a), Some(b)) => a < b,
+            (_, b) => b.is_none(),
+        }));
+    }
 }

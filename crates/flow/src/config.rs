@@ -42,8 +42,9 @@ pub struct FlowConfig {
     /// Payload bytes retained per direction for classification. Default 16 KiB: enough for TLS
     /// handshakes with certificate chains, SMB/Kerberos/NTLM exchanges and HTTP headers.
     pub payload_budget: u32,
-    /// Payload bytes retained across all flows of the table at once. A flow that would exceed it
-    /// retains no more and is counted in `payload_cap_denied`. Default 256 MiB.
+    /// Memory for retained payload across all flows of the table at once: the buffers and each
+    /// flow's retention bookkeeping (about 160 bytes). A flow that would exceed it retains no
+    /// more and is counted in `payload_cap_denied`. Default 256 MiB.
     pub payload_cap: u64,
     /// Out-of-order TCP segments held per direction while waiting for the missing bytes. More
     /// are dropped and counted in `reorder_overflow`. Default 16.

@@ -1,5 +1,5 @@
-//! The state of one open flow: a compact hot part (264 bytes) and rarely needed facts
-//! behind one optional box.
+//! The state of one open flow: a compact hot part (272 bytes) and two optional boxes, one for
+//! payload waiting for classification and one for rarely needed facts.
 
 use segscope_core::flow::{IcmpError, IcmpFacts, Tunnel};
 use segscope_core::{Classification, ConnState, DirStats, Timestamp, Transport};
@@ -52,6 +52,8 @@ pub(crate) mod bits {
     pub(crate) const BUDGET_COUNTED: u8 = 1 << 5;
     /// The payload cap refused this flow (counted once).
     pub(crate) const DENIED_COUNTED: u8 = 1 << 6;
+    /// The payload cap refused this flow its buffers altogether: it retains nothing.
+    pub(crate) const RETENTION_REFUSED: u8 = 1 << 7;
 }
 
 /// Payload retained for both directions (0 client, 1 server).
@@ -82,8 +84,6 @@ pub(crate) struct Extras {
     pub(crate) first_vlans: Option<(Option<u16>, Option<u16>)>,
     /// History letters past the inline ones.
     pub(crate) history_tail: Vec<u8>,
-    /// Payload waiting for classification.
-    pub(crate) retained: Option<Box<Retained>>,
     /// The classification, once made.
     pub(crate) classification: Option<Box<Classification>>,
 }
@@ -111,6 +111,9 @@ pub(crate) struct Flow {
     /// Counters of the current record: client, server.
     pub(crate) stats: [DirStats; 2],
     pub(crate) tcp: TcpConn,
+    /// Payload waiting for classification. In the hot part rather than in [`Extras`]: most
+    /// flows carry payload, and their facts box would otherwise be allocated for it alone.
+    pub(crate) retained: Option<Box<Retained>>,
     pub(crate) extras: Option<Box<Extras>>,
 }
 
@@ -205,11 +208,27 @@ impl Flow {
 
     /// Frees retained payload, returning its bytes to the pool.
     pub(crate) fn release_payload(&mut self, pool: &mut Pool) {
-        if let Some(retained) = self.extras.as_mut().and_then(|e| e.retained.take()) {
+        if let Some(retained) = self.retained.take() {
             let Retained { dirs: [a, b] } = *retained;
             a.release(pool);
             b.release(pool);
+            pool.give(size_of::<Retained>());
         }
+    }
+
+    /// The flow's retention state, created at its first payload byte and charged to the pool;
+    /// `None` when the pool refused it (the flow then retains nothing, ever).
+    pub(crate) fn retention(&mut self, pool: &mut Pool) -> Option<&mut Retained> {
+        if self.retained.is_none() {
+            if self.has(bits::RETENTION_REFUSED) {
+                return None;
+            }
+            if !pool.take(size_of::<Retained>()) {
+                self.bits |= bits::RETENTION_REFUSED;
+                return None;
+            }
+        }
+        Some(self.retained.get_or_insert_with(Box::default))
     }
 }
 
@@ -253,7 +272,7 @@ mod tests {
     #[test]
     fn hot_state_is_compact() {
         assert!(
-            size_of::<super::Flow>() <= 264,
+            size_of::<super::Flow>() <= 272,
             "{}",
             size_of::<super::Flow>()
         );

@@ -39,9 +39,10 @@
 //!   History and state are those of the whole flow so far.
 //! - **Bounded memory.** At most `max_flows` flows (the least recently active, to within about a
 //!   second, is written early,
-//!   `EndReason::Evicted`); 264 bytes of hot state per flow plus about 10 of index (281 bytes
+//!   `EndReason::Evicted`); 272 bytes of hot state per flow plus about 10 of index (289 bytes
 //!   resident per open flow, measured by the `memory` test), with rare facts
-//!   (tunnels, ICMP, errors, payload, classification) behind one optional box.
+//!   (tunnels, ICMP, errors, classification) behind one optional box and retained payload
+//!   behind another.
 //! - **Payload for classification.** The first `payload_budget` bytes of each direction (TCP
 //!   reassembled in sequence order, datagrams concatenated with their lengths), under a
 //!   table-wide cap; handed to the [`Classify`](segscope_core::Classify) implementation when the

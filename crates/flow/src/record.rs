@@ -58,12 +58,17 @@ fn meta(flow: &Flow) -> FlowMeta {
 
 /// Updates the once-per-flow retention counters from the state of the retained payload.
 pub(crate) fn note_retention(flow: &mut Flow, stats: &mut FlowStats) {
-    let Some(retained) = flow.extras.as_ref().and_then(|e| e.retained.as_deref()) else {
+    let refused = flow.has(bits::RETENTION_REFUSED);
+    let Some(retained) = flow.retained.as_deref() else {
+        if refused && !flow.has(bits::DENIED_COUNTED) {
+            flow.bits |= bits::DENIED_COUNTED;
+            stats.payload_cap_denied += 1;
+        }
         return;
     };
     let gap = retained.dirs.iter().any(|d| d.gap);
     let budget = retained.dirs.iter().any(|d| d.budget_reached);
-    let denied = retained.dirs.iter().any(|d| d.denied);
+    let denied = refused || retained.dirs.iter().any(|d| d.denied);
     if gap && !flow.has(bits::PAYLOAD_GAP) {
         flow.bits |= bits::PAYLOAD_GAP;
         stats.payload_gaps += 1;
@@ -85,14 +90,14 @@ fn run_classifier<C: Classify>(
     pool: &mut Pool,
     stats: &mut FlowStats,
 ) -> Classification {
-    if let Some(retained) = flow.extras.as_mut().and_then(|e| e.retained.as_mut()) {
+    if let Some(retained) = flow.retained.as_mut() {
         for dir in &mut retained.dirs {
             dir.close(pool);
         }
     }
     note_retention(flow, stats);
     let meta = meta(flow);
-    let class = match flow.extras.as_ref().and_then(|e| e.retained.as_deref()) {
+    let class = match flow.retained.as_deref() {
         Some(r) => classifier.classify(&meta, r.dirs[0].view(), r.dirs[1].view()),
         None => classifier.classify(&meta, DirPayload::default(), DirPayload::default()),
     };

@@ -29,13 +29,18 @@ pub(crate) struct Limits {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Pool {
     used: u64,
+    peak: u64,
     cap: u64,
 }
 
 impl Pool {
     /// A pool of `cap` bytes.
     pub(crate) fn new(cap: u64) -> Pool {
-        Pool { used: 0, cap }
+        Pool {
+            used: 0,
+            peak: 0,
+            cap,
+        }
     }
 
     /// Bytes currently retained.
@@ -43,16 +48,22 @@ impl Pool {
         self.used
     }
 
-    fn take(&mut self, n: usize) -> bool {
+    /// The most bytes retained at once.
+    pub(crate) fn peak(&self) -> u64 {
+        self.peak
+    }
+
+    pub(crate) fn take(&mut self, n: usize) -> bool {
         let n = n as u64;
         if self.used.saturating_add(n) > self.cap {
             return false;
         }
         self.used += n;
+        self.peak = self.peak.max(self.used);
         true
     }
 
-    fn give(&mut self, n: usize) {
+    pub(crate) fn give(&mut self, n: usize) {
         self.used = self.used.saturating_sub(n as u64);
     }
 }
@@ -100,20 +111,24 @@ impl DirBuf {
     }
 
     /// Grows the stream buffer to hold `extra` more bytes within `budget`; false when the pool
-    /// refuses.
+    /// refuses. The first allocation is what the first payload needs (most flows carry a few
+    /// small messages and end there: a million open flows must not cost a large buffer each);
+    /// after that the buffer grows fourfold, so a bulk transfer filling the budget reallocates
+    /// and copies its bytes about three times, not seven.
     fn reserve(&mut self, extra: usize, budget: usize, pool: &mut Pool) -> bool {
         let need = self.bytes.len() + extra;
-        if need <= self.bytes.capacity() {
+        let cap = self.bytes.capacity();
+        if need <= cap {
             return true;
         }
-        let doubled = need
-            .max(self.bytes.capacity() * 2)
-            .max(256)
-            .min(budget)
-            .max(need);
-        let target = if pool.take(doubled - self.bytes.capacity()) {
-            doubled
-        } else if pool.take(need - self.bytes.capacity()) {
+        let grown = if cap == 0 {
+            need
+        } else {
+            need.max(cap * 4).max(1024).min(budget).max(need)
+        };
+        let target = if pool.take(grown - cap) {
+            grown
+        } else if pool.take(need - cap) {
             need
         } else {
             self.denied = true;
@@ -480,6 +495,28 @@ mod tests {
         assert_eq!(v.bytes, b"abcdefghij");
         assert_eq!(v.datagrams, [3, 5, 2]);
         assert!(v.budget_reached);
+    }
+
+    #[test]
+    fn buffers_start_exact_grow_fourfold_and_peak_is_kept() {
+        let lim = Limits {
+            budget: 16 * 1024,
+            ..LIM
+        };
+        let mut pool = Pool::new(1 << 20);
+        let mut ev = Events::default();
+        let mut b = DirBuf::default();
+        b.push_stream(0, &[7; 100], 100, lim, &mut pool, &mut ev);
+        assert_eq!(pool.used(), 100, "the first payload gets what it needs");
+        b.push_stream(100, &[7; 100], 100, lim, &mut pool, &mut ev);
+        assert_eq!(pool.used(), 1024);
+        b.push_stream(200, &[7; 1000], 1000, lim, &mut pool, &mut ev);
+        assert_eq!(pool.used(), 4096);
+        b.push_stream(1200, &[7; 9000], 9000, lim, &mut pool, &mut ev);
+        assert_eq!(pool.used(), 16 * 1024, "never beyond the budget");
+        assert_eq!(stream(&b).len(), 10_200);
+        b.release(&mut pool);
+        assert_eq!((pool.used(), pool.peak()), (0, 16 * 1024));
     }
 
     #[test]

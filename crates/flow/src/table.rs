@@ -11,7 +11,7 @@ use segscope_wire::{Fragment, Packet, tcp_flags};
 
 use crate::config::FlowConfig;
 use crate::direction::orient;
-use crate::flow::{CLASSES, Class, Flow, FlowHistory, Retained, bits};
+use crate::flow::{CLASSES, Class, Flow, FlowHistory, bits};
 use crate::frag::{FragKey, FragMap, FragTarget};
 use crate::history::{HistoryLog, mask};
 use crate::key::{FlowKey, Scope, icmp_ports, key_ports};
@@ -56,6 +56,8 @@ pub struct FlowTable<C: Classify> {
     /// Latest packet time seen.
     clock: Timestamp,
     stats: FlowStats,
+    /// Open flows not yet written by [`FlowTable::flush_until`], latest first.
+    pending_flush: Option<Vec<(Timestamp, u32)>>,
 }
 
 impl<C: Classify> FlowTable<C> {
@@ -91,6 +93,7 @@ impl<C: Classify> FlowTable<C> {
             flows: Slab::new(),
             clock: Timestamp::MIN,
             stats: FlowStats::default(),
+            pending_flush: None,
             cfg,
         }
     }
@@ -166,28 +169,62 @@ impl<C: Classify> FlowTable<C> {
         self.expire_until(now, out);
     }
 
-    /// Ends the input: writes every open flow (`EndReason::EndOfInput`) in order of first packet
-    /// time, then flow key.
+    /// Ends the input: writes every open flow (`EndReason::EndOfInput`) in order of the time of
+    /// its record's first packet, then flow key.
     pub fn flush(&mut self, out: &mut Vec<FlowRecord>) {
-        let mut open: Vec<(Timestamp, u32)> = self
-            .flows
-            .indices()
-            .filter_map(|i| self.flows.get(i).map(|f| (record::flow_first_ts(f), i)))
-            .collect();
-        open.sort_by(|a, b| {
-            let ka = self.flows.get(a.1).map(|f| f.key.sort_key());
-            let kb = self.flows.get(b.1).map(|f| f.key.sort_key());
-            a.0.cmp(&b.0).then(ka.cmp(&kb))
-        });
-        for (_, idx) in open {
+        self.flush_before(None, out);
+    }
+
+    /// Ends the input in parts: writes the open flows whose record starts before `until`, in the
+    /// order of [`flush`](Self::flush). Calls with increasing `until` hand the end-of-input
+    /// records out in bounded chunks instead of building a million at once; whatever the table
+    /// is split into, the same time window always selects the same flows. A later
+    /// [`process`](Self::process) or [`advance`](Self::advance) call starts over.
+    pub fn flush_until(&mut self, until: Timestamp, out: &mut Vec<FlowRecord>) {
+        self.flush_before(Some(until), out);
+    }
+
+    fn flush_before(&mut self, until: Option<Timestamp>, out: &mut Vec<FlowRecord>) {
+        let pending = match &mut self.pending_flush {
+            Some(p) => p,
+            None => {
+                let mut open: Vec<(Timestamp, u32)> = self
+                    .flows
+                    .indices()
+                    .filter_map(|i| self.flows.get(i).map(|f| (f.first_ts, i)))
+                    .collect();
+                // Latest first, so that the next flow to write is popped from the end.
+                open.sort_by(|a, b| {
+                    let ka = self.flows.get(a.1).map(|f| f.key.sort_key());
+                    let kb = self.flows.get(b.1).map(|f| f.key.sort_key());
+                    b.0.cmp(&a.0).then(kb.cmp(&ka))
+                });
+                self.pending_flush.insert(open)
+            }
+        };
+        let mut due = Vec::new();
+        while let Some(&(ts, idx)) = pending.last()
+            && until.is_none_or(|u| ts < u)
+        {
+            pending.pop();
+            due.push(idx);
+        }
+        let done = pending.is_empty();
+        for idx in due {
             self.finish(idx, EndReason::EndOfInput, out);
         }
-        self.frags.clear();
+        if done {
+            self.pending_flush = None;
+            self.frags.clear();
+        }
     }
 
     /// The table's counters.
     pub fn stats(&self) -> FlowStats {
-        self.stats.clone()
+        FlowStats {
+            peak_payload_bytes: self.pool.peak(),
+            ..self.stats.clone()
+        }
     }
 
     /// Flows currently open.
@@ -195,7 +232,7 @@ impl<C: Classify> FlowTable<C> {
         self.flows.len()
     }
 
-    /// Payload bytes currently retained for classification.
+    /// Memory currently held for classification: payload buffers and their bookkeeping.
     pub fn retained_bytes(&self) -> u64 {
         self.pool.used()
     }
@@ -232,6 +269,8 @@ impl<C: Classify> FlowTable<C> {
     }
 
     fn expire_until(&mut self, now: Timestamp, out: &mut Vec<FlowRecord>) {
+        // Packets or time went on: a flush in parts starts over from the flows then open.
+        self.pending_flush = None;
         self.frags.expire(now.0);
         loop {
             let mut due: Option<(i64, Class, u32)> = None;
@@ -382,6 +421,7 @@ impl<C: Classify> FlowTable<C> {
             first_frame: arrival.frame,
             stats: Default::default(),
             tcp: Default::default(),
+            retained: None,
             extras: None,
         };
         if orientation.flipped && !pkt.transport.is_icmp() {
@@ -458,8 +498,10 @@ impl<C: Classify> FlowTable<C> {
             flow.stats[side].bytes += u64::from(pkt.payload_len);
             if !transport.is_icmp() {
                 flow.history_log().check(side, mask::DATA, b'D');
-                if !is_classified(flow) && !pkt.payload.is_empty() {
-                    let retained = flow.extras().retained.get_or_insert_with(Box::default);
+                if !is_classified(flow)
+                    && !pkt.payload.is_empty()
+                    && let Some(retained) = flow.retention(&mut self.pool)
+                {
                     retained.dirs[side].push_datagram(pkt.payload, limits, &mut self.pool);
                 }
             }
@@ -468,9 +510,8 @@ impl<C: Classify> FlowTable<C> {
         note_retention(flow, &mut self.stats);
         let class = flow.class();
         let both_done = flow
-            .extras
+            .retained
             .as_ref()
-            .and_then(|e| e.retained.as_ref())
             .is_some_and(|r| r.dirs.iter().all(|d| d.finished()));
         if both_done || (class == Class::TcpClosed && !is_classified(flow)) {
             classify_and_keep(flow, &self.classifier, &mut self.pool, &mut self.stats);
@@ -590,19 +631,21 @@ fn retain_tcp(
     if pkt.payload_len > 0 && flags & tcp_flags::RST == 0 && !pkt.payload.is_empty() {
         let data_seq = pkt.tcp.seq.wrapping_add(u32::from(syn));
         let off = flow.tcp.endpoint(side).rel(data_seq) - 1;
-        let retained = flow
-            .extras()
-            .retained
-            .get_or_insert_with(Box::<Retained>::default);
-        retained.dirs[side].push_stream(off, pkt.payload, pkt.payload_len, limits, pool, events);
+        if let Some(retained) = flow.retention(pool) {
+            retained.dirs[side].push_stream(
+                off,
+                pkt.payload,
+                pkt.payload_len,
+                limits,
+                pool,
+                events,
+            );
+        }
     }
     if flags & tcp_flags::ACK != 0 {
         let peer = side ^ 1;
         let acked = flow.tcp.acked_data_end(peer, pkt.tcp.ack);
-        if let (Some(acked), Some(retained)) = (
-            acked,
-            flow.extras.as_mut().and_then(|e| e.retained.as_mut()),
-        ) {
+        if let (Some(acked), Some(retained)) = (acked, flow.retained.as_mut()) {
             retained.dirs[peer].acked(acked, limits, pool);
         }
     }

@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use segscope_core::{FlowId, FlowRecord, Timestamp};
+use segscope_core::{FlowId, FlowRecord, Span, Timestamp};
 use segscope_flow::{FlowConfig, FlowTable};
 
 use crate::support::{Conv, Pkt, SYN, cfg, one, run};
@@ -107,4 +107,52 @@ fn two_shards_equal_one_table() {
     );
     assert!(one_out.len() > 100);
     assert_eq!(sorted(one_out), sorted(shard_out));
+}
+
+/// Flushing in time windows writes the same records in the same order as one flush, and each
+/// window only the flows whose record started before its bound.
+#[test]
+fn flush_in_windows_equals_one_flush() {
+    let pkts = workload();
+    let day = Span::from_secs(86_400);
+    let everything_stays_open = FlowConfig {
+        tcp_attempt_timeout: day,
+        tcp_established_timeout: day,
+        tcp_closed_linger: day,
+        udp_timeout: day,
+        icmp_timeout: day,
+        other_timeout: day,
+        active_timeout: None,
+        ..roomy()
+    };
+    let fill = || {
+        let mut table = FlowTable::new(everything_stays_open.clone(), synth::Touch, vec![]);
+        let mut out = Vec::new();
+        for (i, p) in pkts.iter().enumerate() {
+            table.process(p.ts, 0, i as u64 + 1, &p.packet, &mut out);
+        }
+        table
+    };
+    let mut whole = fill();
+    let mut all = Vec::new();
+    whole.flush(&mut all);
+    let mut parts = fill();
+    let first = pkts.iter().map(|p| p.ts).min().unwrap_or(Timestamp(0));
+    let last = pkts.iter().map(|p| p.ts).max().unwrap_or(Timestamp(0));
+    let step = (last.0 - first.0) / 7;
+    let mut chunked = Vec::new();
+    let mut windows_with_records = 0;
+    for k in 1..7 {
+        let bound = Timestamp(first.0 + k * step);
+        let mut chunk = Vec::new();
+        parts.flush_until(bound, &mut chunk);
+        assert!(chunk.iter().all(|r| r.first_ts < bound), "window {k}");
+        windows_with_records += usize::from(!chunk.is_empty());
+        chunked.append(&mut chunk);
+    }
+    parts.flush(&mut chunked);
+    assert!(all.len() > 100, "{} flows open at the end", all.len());
+    assert!(windows_with_records >= 3, "{windows_with_records} windows");
+    assert_eq!(parts.open_flows(), 0);
+    assert_eq!(all, chunked);
 }
