@@ -175,8 +175,9 @@ pub struct FlowStats {
     pub flows_evicted: u64,
     /// The largest number of flows open at once.
     pub peak_open_flows: u64,
-    /// The most payload bytes held at once for classification (buffer capacity, queued
-    /// segments included), against the table's `payload_cap`.
+    /// The most memory held at once for classification (buffer capacity, queued segments and
+    /// per-flow bookkeeping), against the table's `payload_cap`; with several shards, the sum
+    /// of their peaks.
     #[serde(default)]
     pub peak_payload_bytes: u64,
     /// Packets that arrived with a timestamp earlier than the previous packet's (their time is

@@ -10,7 +10,7 @@ use segscope_core::{
 };
 
 use crate::flow::{Flow, bits};
-use crate::retain::Pool;
+use crate::retain::{DirBuf, Pool};
 
 /// The client and server endpoints as records show them. For ICMP the client's port is the
 /// (request) type and the server's port the code of the flow's first message.
@@ -58,17 +58,11 @@ fn meta(flow: &Flow) -> FlowMeta {
 
 /// Updates the once-per-flow retention counters from the state of the retained payload.
 pub(crate) fn note_retention(flow: &mut Flow, stats: &mut FlowStats) {
-    let refused = flow.has(bits::RETENTION_REFUSED);
-    let Some(retained) = flow.retained.as_deref() else {
-        if refused && !flow.has(bits::DENIED_COUNTED) {
-            flow.bits |= bits::DENIED_COUNTED;
-            stats.payload_cap_denied += 1;
-        }
-        return;
-    };
-    let gap = retained.dirs.iter().any(|d| d.gap);
-    let budget = retained.dirs.iter().any(|d| d.budget_reached);
-    let denied = refused || retained.dirs.iter().any(|d| d.denied);
+    let retained = flow.retained.as_deref();
+    let any = |f: fn(&DirBuf) -> bool| retained.is_some_and(|r| r.dirs.iter().any(f));
+    let gap = any(|d| d.gap);
+    let budget = any(|d| d.budget_reached);
+    let denied = flow.has(bits::RETENTION_REFUSED) || any(|d| d.denied);
     if gap && !flow.has(bits::PAYLOAD_GAP) {
         flow.bits |= bits::PAYLOAD_GAP;
         stats.payload_gaps += 1;

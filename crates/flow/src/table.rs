@@ -185,38 +185,29 @@ impl<C: Classify> FlowTable<C> {
     }
 
     fn flush_before(&mut self, until: Option<Timestamp>, out: &mut Vec<FlowRecord>) {
-        let pending = match &mut self.pending_flush {
-            Some(p) => p,
-            None => {
-                let mut open: Vec<(Timestamp, u32)> = self
-                    .flows
-                    .indices()
-                    .filter_map(|i| self.flows.get(i).map(|f| (f.first_ts, i)))
-                    .collect();
-                // Latest first, so that the next flow to write is popped from the end.
-                open.sort_by(|a, b| {
-                    let ka = self.flows.get(a.1).map(|f| f.key.sort_key());
-                    let kb = self.flows.get(b.1).map(|f| f.key.sort_key());
-                    b.0.cmp(&a.0).then(kb.cmp(&ka))
-                });
-                self.pending_flush.insert(open)
-            }
-        };
-        let mut due = Vec::new();
-        while let Some(&(ts, idx)) = pending.last()
-            && until.is_none_or(|u| ts < u)
-        {
-            pending.pop();
-            due.push(idx);
+        if self.pending_flush.is_none() {
+            let mut open: Vec<(Timestamp, u32)> = self
+                .flows
+                .indices()
+                .filter_map(|i| self.flows.get(i).map(|f| (f.first_ts, i)))
+                .collect();
+            // Latest first, so that the next flow to write is popped from the end.
+            open.sort_by(|a, b| {
+                let ka = self.flows.get(a.1).map(|f| f.key.sort_key());
+                let kb = self.flows.get(b.1).map(|f| f.key.sort_key());
+                b.0.cmp(&a.0).then(kb.cmp(&ka))
+            });
+            self.pending_flush = Some(open);
         }
-        let done = pending.is_empty();
-        for idx in due {
+        while let Some(&(ts, idx)) = self.pending_flush.as_ref().and_then(|p| p.last()) {
+            if until.is_some_and(|u| ts >= u) {
+                return;
+            }
+            self.pending_flush.as_mut().map(Vec::pop);
             self.finish(idx, EndReason::EndOfInput, out);
         }
-        if done {
-            self.pending_flush = None;
-            self.frags.clear();
-        }
+        self.pending_flush = None;
+        self.frags.clear();
     }
 
     /// The table's counters.
